@@ -1,0 +1,1 @@
+"""PyTorch → ONNX, then ONNX → ONNX in another precision (DESIGN.md, stage ``export/``)."""

@@ -1,0 +1,72 @@
+"""Per-output parity metrics between a reference (PyTorch FP32) and a candidate's logits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ParityMetrics:
+    """How closely a candidate's logits follow the reference's on the same images."""
+
+    count: int
+    max_abs: float
+    mean_abs: float
+    rel_max: float  # max_abs / max |reference|
+    cosine_min: float  # worst per-image cosine similarity
+    cosine_mean: float
+    top1_agreement: float  # fraction of images whose top-1 class matches the reference's
+    top5_agreement: float  # fraction whose top-5 set equals the reference's (as sets)
+    accuracy: float | None = None  # candidate's top-1 accuracy, when labels are known
+    reference_accuracy: float | None = None
+
+    @property
+    def accuracy_drop(self) -> float | None:
+        """Reference accuracy minus candidate accuracy, in percentage points."""
+        if self.accuracy is None or self.reference_accuracy is None:
+            return None
+        return 100.0 * (self.reference_accuracy - self.accuracy)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["accuracy_drop_points"] = self.accuracy_drop
+        return data
+
+
+def _topk(logits: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, logits.shape[1])
+    return np.argsort(-logits, axis=1, kind="stable")[:, :k]
+
+
+def compare_logits(reference: np.ndarray, candidate: np.ndarray, labels: np.ndarray | None = None) -> ParityMetrics:
+    """Compare two ``[N, classes]`` logit arrays (the candidate is cast to float64 first)."""
+    ref = np.asarray(reference, dtype=np.float64)
+    out = np.asarray(candidate, dtype=np.float64)
+    if ref.shape != out.shape:
+        raise ValueError(f"shape mismatch: reference {ref.shape} vs candidate {out.shape}")
+    diff = np.abs(out - ref)
+    norms = np.linalg.norm(ref, axis=1) * np.linalg.norm(out, axis=1)
+    cos = np.where(norms > 0, np.sum(ref * out, axis=1) / np.maximum(norms, 1e-300), 1.0)
+    top1_ref, top1_out = ref.argmax(axis=1), out.argmax(axis=1)
+    top5_ref, top5_out = np.sort(_topk(ref, 5), axis=1), np.sort(_topk(out, 5), axis=1)
+    accuracy = ref_accuracy = None
+    if labels is not None:
+        labels = np.asarray(labels)
+        accuracy = float(np.mean(top1_out == labels))
+        ref_accuracy = float(np.mean(top1_ref == labels))
+    peak = float(np.max(np.abs(ref))) if ref.size else 0.0
+    return ParityMetrics(
+        count=int(ref.shape[0]),
+        max_abs=float(diff.max()) if diff.size else 0.0,
+        mean_abs=float(diff.mean()) if diff.size else 0.0,
+        rel_max=float(diff.max() / peak) if peak > 0 else 0.0,
+        cosine_min=float(cos.min()) if cos.size else 1.0,
+        cosine_mean=float(cos.mean()) if cos.size else 1.0,
+        top1_agreement=float(np.mean(top1_ref == top1_out)),
+        top5_agreement=float(np.mean(np.all(top5_ref == top5_out, axis=1))),
+        accuracy=accuracy,
+        reference_accuracy=ref_accuracy,
+    )

@@ -1,0 +1,50 @@
+"""ONNX Runtime sessions on the CPU, for parity checks (the benchmark has its own tuned runners)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from gnet.errors import GnetError
+
+
+def load_onnx(path: str | Path) -> onnx.ModelProto:
+    """Load and fully check an ONNX file, turning any defect into one sentence."""
+    file = Path(path)
+    if not file.is_file():
+        raise GnetError(f"ONNX file {file} does not exist")
+    try:
+        model = onnx.load(str(file))
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as exc:  # DecodeError, ValidationError, InferenceError: all mean "not a valid model"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise GnetError(f"{file} is not a valid ONNX model ({first[:200]})") from None
+    return model
+
+
+def cpu_session(model: str | Path | bytes, threads: int | None = None) -> ort.InferenceSession:
+    """A CPU InferenceSession; a file ONNX Runtime refuses becomes a GnetError."""
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+    source = model if isinstance(model, bytes) else str(model)
+    try:
+        return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise GnetError(f"ONNX Runtime cannot load {model if not isinstance(model, bytes) else 'the model'} ({first[:200]})") from None
+
+
+def run_batched(session: ort.InferenceSession, data: np.ndarray, batch: int) -> np.ndarray:
+    """Run ``data`` through a single-input, single-output session ``batch`` images at a time."""
+    feed = session.get_inputs()[0]
+    dtype = np.float16 if feed.type == "tensor(float16)" else np.float32
+    outputs = []
+    for start in range(0, len(data), batch):
+        chunk = np.ascontiguousarray(data[start:start + batch], dtype=dtype)
+        outputs.append(session.run(None, {feed.name: chunk})[0])
+    return np.concatenate(outputs).astype(np.float32)

@@ -1,0 +1,53 @@
+"""Parity tolerances per precision: the one place that says what "numerically the same" means."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gnet.export.metrics import ParityMetrics
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Bounds a candidate must meet against PyTorch FP32 on the same images."""
+
+    precision: str
+    rel_max: float  # max |diff| / max |reference|
+    cosine_min: float
+    top1_agreement: float
+    max_accuracy_drop_points: float | None = None  # checked only when labels are known
+
+    def violations(self, metrics: ParityMetrics) -> list[str]:
+        """Plain-language reasons the metrics fail this tolerance (empty when they pass)."""
+        bad = []
+        if metrics.rel_max > self.rel_max:
+            bad.append(f"relative max error {metrics.rel_max:.2e} > {self.rel_max:.0e}")
+        if metrics.cosine_min < self.cosine_min:
+            bad.append(f"cosine {metrics.cosine_min:.6f} < {self.cosine_min}")
+        if metrics.top1_agreement < self.top1_agreement:
+            bad.append(f"top-1 agreement {metrics.top1_agreement:.1%} < {self.top1_agreement:.0%}")
+        drop = metrics.accuracy_drop
+        if self.max_accuracy_drop_points is not None and drop is not None and drop > self.max_accuracy_drop_points:
+            bad.append(f"accuracy drop {drop:.2f} points > {self.max_accuracy_drop_points}")
+        return bad
+
+    def passes(self, metrics: ParityMetrics) -> bool:
+        return not self.violations(metrics)
+
+
+TOLERANCES: dict[str, Tolerance] = {
+    # FP32 ONNX vs PyTorch: only summation order differs.
+    "fp32": Tolerance("fp32", rel_max=1e-4, cosine_min=0.99999, top1_agreement=1.0),
+    # FP16 weights and activations: about 3 decimal digits.
+    "fp16": Tolerance("fp16", rel_max=2e-2, cosine_min=0.9999, top1_agreement=1.0),
+    # INT8 Q/DQ: per-channel weights, per-tensor activations.
+    "int8": Tolerance("int8", rel_max=0.5, cosine_min=0.98, top1_agreement=0.99, max_accuracy_drop_points=0.5),
+}
+
+
+def tolerance_for(precision: str) -> Tolerance:
+    """The tolerance of a precision name (``fp32``, ``fp16``, ``int8``)."""
+    try:
+        return TOLERANCES[precision]
+    except KeyError:
+        raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(TOLERANCES)}") from None
