@@ -137,3 +137,9 @@ def bench_main() -> None:
         err_console.print("[bold red]error:[/] this gnet has no bench command installed")
         sys.exit(1)
     command(prog_name="gnet-bench")
+
+
+from gnet.engines.commands import build_cmd, info_cmd  # noqa: E402
+
+cli.add_command(build_cmd, "build")
+cli.add_command(info_cmd, "info")

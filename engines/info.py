@@ -1,0 +1,104 @@
+"""``gnet info``: what this machine has for each backend (torch/CUDA, ONNX Runtime, TensorRT, cuda-python/pycuda)."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+from dataclasses import dataclass
+from importlib import metadata as importlib_metadata
+
+import gnet
+from gnet.errors import GnetError
+
+
+@dataclass(frozen=True)
+class InfoRow:
+    """One line of ``gnet info``: ``ok`` is None for plain facts, else whether the capability is usable."""
+
+    item: str
+    value: str
+    ok: bool | None = None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib_metadata.version(dist)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _torch_rows() -> list[InfoRow]:
+    try:
+        torch = importlib.import_module("torch")
+    except Exception as exc:  # not installed or broken: report, never fail
+        return [InfoRow("torch", f"not usable ({_first_line(exc)})", False)]
+    rows = [InfoRow("torch", torch.__version__)]
+    if torch.cuda.is_available():
+        gpus = [f"{torch.cuda.get_device_name(i)} (compute capability {'.'.join(map(str, torch.cuda.get_device_capability(i)))})"
+                for i in range(torch.cuda.device_count())]
+        rows.append(InfoRow("torch CUDA", f"yes, CUDA {torch.version.cuda}; " + "; ".join(gpus), True))
+    else:
+        built = torch.version.cuda or "none"
+        rows.append(InfoRow("torch CUDA", f"no GPU visible (torch built for CUDA {built})", False))
+    return rows
+
+
+def _onnxruntime_rows() -> list[InfoRow]:
+    try:
+        ort = importlib.import_module("onnxruntime")
+    except Exception as exc:
+        return [InfoRow("onnxruntime", f"not usable ({_first_line(exc)})", False)]
+    providers = ort.get_available_providers()
+    return [InfoRow("onnxruntime", ort.__version__),
+            InfoRow("onnxruntime providers", ", ".join(providers), "CPUExecutionProvider" in providers)]
+
+
+def _cuda_binding_rows() -> list[InfoRow]:
+    from gnet.engines.cuda_memory import CudaPythonBackend, PyCudaBackend
+
+    rows = []
+    for label, dist, module, backend in (("cuda-python", "cuda-bindings", "cuda.bindings.runtime", CudaPythonBackend),
+                                         ("pycuda", "pycuda", "pycuda.driver", PyCudaBackend)):
+        version = _version(dist) or (_version("cuda-python") if label == "cuda-python" else None)
+        try:
+            importlib.import_module(module)
+        except Exception:
+            rows.append(InfoRow(label, "not installed", False))
+            continue
+        try:
+            opened = backend()
+        except GnetError as exc:
+            rows.append(InfoRow(label, f"{version or 'installed'}; no usable GPU ({exc})", False))
+            continue
+        try:
+            info = opened.device_info()
+            rows.append(InfoRow(label, f"{version or 'installed'}; GPU {info.index}: {info.name}, compute capability "
+                                       f"{info.compute_capability}, {info.total_memory_bytes / 2**30:.1f} GiB, "
+                                       f"driver CUDA {info.driver_version}", True))
+        finally:
+            opened.close()
+    return rows
+
+
+def machine_info() -> list[InfoRow]:
+    """Everything ``gnet info`` prints, probing each library without ever raising."""
+    from gnet.engines.runtime import tensorrt_availability
+    from gnet.engines.trt_import import import_tensorrt
+
+    rows = [InfoRow("gnet", gnet.__version__),
+            InfoRow("python", f"{platform.python_version()} on {platform.system()} {platform.machine()}")]
+    rows += _torch_rows()
+    rows += _onnxruntime_rows()
+    try:
+        trt = import_tensorrt()
+        rows.append(InfoRow("tensorrt", str(trt.__version__), True))
+    except GnetError as exc:
+        rows.append(InfoRow("tensorrt", str(exc), False))
+    rows += _cuda_binding_rows()
+    available = tensorrt_availability()
+    rows.append(InfoRow("TensorRT engines", "usable" if available.usable else available.reason, available.usable))
+    return rows

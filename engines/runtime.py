@@ -1,0 +1,362 @@
+"""Load a gnet engine (manifest first) and run it: pinned host memory, a non-default stream,
+``execute_async_v3``, optional CUDA graphs per batch size, everything freed on exit.
+
+The bench times the steps separately with CUDA events::
+
+    with EngineRunner("artifacts/googlenet_fp16.plan", cuda_graphs=True) as r:
+        logits = r.infer(images)                  # end to end: copy in, execute, copy out, sync
+        r.copy_in(images)                         # or step by step ...
+        start, end = r.new_event(), r.new_event()
+        r.record(start); r.execute(); r.record(end)   # on-device: the input already sits on the GPU
+        r.synchronize(); print(r.elapsed_ms(start, end))
+        out = r.copy_out(); r.synchronize()
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gnet.errors import GnetError
+from gnet.engines import manifest as manifest_mod
+from gnet.engines.cuda_memory import Allocations, CudaBackend, DeviceInfo, get_backend
+from gnet.engines.engine_io import TensorSpec, dims, numpy_dtype, tensor_specs
+from gnet.engines.trt_import import import_tensorrt
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether TensorRT engines can run here, and if not, why (one sentence)."""
+
+    usable: bool
+    reason: str
+    tensorrt_version: str | None = None
+    cuda_backend: str | None = None
+    device: DeviceInfo | None = None
+
+
+def tensorrt_availability() -> Availability:
+    """Probe TensorRT and a CUDA GPU without raising; for backend discovery (``gnet bench``, ``gnet info``)."""
+    try:
+        trt = import_tensorrt()
+    except GnetError as exc:
+        return Availability(False, str(exc))
+    version = str(trt.__version__)
+    try:
+        backend = get_backend()
+    except GnetError as exc:
+        return Availability(False, f"TensorRT {version} is installed but {exc}", version)
+    try:
+        info = backend.device_info()
+    except GnetError as exc:
+        return Availability(False, f"TensorRT {version} is installed but the GPU cannot be queried ({exc})", version, backend.name)
+    finally:
+        backend.close()
+    return Availability(True, "", version, backend.name, info)
+
+
+class EngineRunner:
+    """One engine, one execution context, one stream; a context manager that frees everything.
+
+    ``device`` is a :class:`~gnet.engines.cuda_memory.CudaBackend`; by default
+    cuda-python (or pycuda) on GPU 0. Tests pass a host-memory backend.
+    """
+
+    def __init__(self, plan: str | Path, *, device: CudaBackend | None = None, cuda_graphs: bool = False,
+                 verify_plan_hash: bool = True) -> None:
+        self.plan = Path(plan)
+        self._closed = False
+        self._device: CudaBackend | None = None
+        self._owns_device = device is None
+        self._alloc: Allocations | None = None
+        self._context: Any = None
+        self._engine: Any = None
+        self._runtime: Any = None
+        self._graphs: dict[int, Any] = {}
+        self.stream: Any = None
+        self.use_cuda_graphs = cuda_graphs
+        self.graph_fallback: str | None = None  # why CUDA graphs are off, if they were asked for and failed
+        try:
+            self._open(device, verify_plan_hash)
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------------------------------
+    def _open(self, device: CudaBackend | None, verify_plan_hash: bool) -> None:
+        manifest_path = manifest_mod.manifest_path_for(self.plan)
+        self.manifest = manifest_mod.read(manifest_path)  # read first: refuse before touching the plan
+        if self.manifest["plan"]["file"] != self.plan.name:
+            raise GnetError(f"{manifest_path.name} describes {self.manifest['plan']['file']}, not {self.plan.name}; "
+                            f"keep each plan with the manifest gnet build wrote for it")
+        trt = import_tensorrt()
+        self._trt = trt
+        self._device = device if device is not None else get_backend()
+        if self.use_cuda_graphs and not self._device.supports_graphs:
+            self.graph_fallback = f"the {self._device.name} backend cannot capture CUDA graphs"
+        self.device_info = self._device.device_info()
+        manifest_mod.check_compatible(self.manifest, self.plan, str(trt.__version__), self.device_info.compute_capability)
+        if not self.plan.is_file():
+            raise GnetError(f"the engine {self.plan} does not exist; build it with: gnet build "
+                            f"{self.plan.parent / self.manifest['model']['onnx_file']}")
+        data = self.plan.read_bytes()
+        if verify_plan_hash:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != self.manifest["plan"]["sha256"]:
+                raise GnetError(f"{self.plan.name} does not match its manifest (SHA-256 {digest[:12]}…, the manifest "
+                                f"records {self.manifest['plan']['sha256'][:12]}…); rebuild both with gnet build")
+        self._logger = trt.Logger(trt.Logger.WARNING)
+        self._runtime = trt.Runtime(self._logger)  # must outlive the engine
+        if self.manifest["tensorrt"]["version_compatible"]:
+            self._runtime.engine_host_code_allowed = True  # version-compatible plans embed a lean runtime
+        self._engine = self._runtime.deserialize_cuda_engine(data)
+        if self._engine is None:
+            raise GnetError(f"TensorRT {trt.__version__} cannot deserialize {self.plan.name} (its log above says why); "
+                            f"rebuild it here with gnet build")
+        self._context = self._engine.create_execution_context()
+        if self._context is None:
+            raise GnetError(f"TensorRT cannot create an execution context for {self.plan.name} (out of GPU memory?)")
+        specs = tensor_specs(trt, self._engine)
+        inputs = [s for s in specs if s.is_input]
+        outputs = [s for s in specs if not s.is_input]
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise GnetError(f"{self.plan.name} has {len(inputs)} inputs and {len(outputs)} outputs; "
+                            f"gnet runs engines with one input and one output")
+        self.input: TensorSpec = inputs[0]
+        self.output: TensorSpec = outputs[0]
+        recorded = ([t["name"] for t in self.manifest["inputs"]], [t["name"] for t in self.manifest["outputs"]])
+        if recorded != ([self.input.name], [self.output.name]):
+            raise GnetError(f"{self.plan.name} does not match its manifest: the engine's tensors are "
+                            f"{self.input.name!r} → {self.output.name!r}, the manifest records {recorded[0]} → {recorded[1]}")
+        self.input_dtype = numpy_dtype(trt, self._engine.get_tensor_dtype(self.input.name), self.input.name)
+        self.output_dtype = numpy_dtype(trt, self._engine.get_tensor_dtype(self.output.name), self.output.name)
+        self._alloc = Allocations(self._device)
+        self.stream = self._alloc.stream()
+        self._capacity = 0
+        self._batch: int | None = None
+        self._d_in = self._d_out = 0
+        self._h_in: np.ndarray | None = None
+        self._h_out: np.ndarray | None = None
+
+    # ------------------------------------------------------------------------------------------
+    @property
+    def batch_range(self) -> tuple[int, int]:
+        """The smallest and largest batch the engine's optimization profile accepts."""
+        assert self.input.profile is not None
+        return self.input.profile[0][0], self.input.profile[2][0]
+
+    @property
+    def opt_batch(self) -> int:
+        assert self.input.profile is not None
+        return self.input.profile[1][0]
+
+    @property
+    def device(self) -> CudaBackend:
+        if self._device is None:
+            raise GnetError("this EngineRunner is closed")
+        return self._device
+
+    def input_shape(self, batch: int) -> tuple[int, ...]:
+        return (batch, *self.input.shape[1:])
+
+    def _check_open(self) -> None:
+        if self._closed or self._context is None:
+            raise GnetError(f"the EngineRunner for {self.plan.name} is closed")
+
+    def _check_batch(self, batch: int) -> None:
+        lo, hi = self.batch_range
+        if not lo <= batch <= hi:
+            raise GnetError(f"batch {batch} is outside the optimization profile of {self.plan.name}, "
+                            f"which accepts batches {lo} to {hi}; rebuild with --min-batch/--max-batch to change it")
+
+    def reserve(self, batch: int) -> None:
+        """Allocate buffers for up to ``batch`` images now (a larger batch later reallocates and drops CUDA graphs)."""
+        self._check_open()
+        self._check_batch(batch)
+        if batch <= self._capacity:
+            return
+        assert self._alloc is not None
+        self.synchronize()
+        self._drop_graphs()
+        for old in (self._h_in, self._h_out):
+            if old is not None:
+                self._alloc.release(old)
+        for ptr in (self._d_in, self._d_out):
+            if ptr:
+                self._alloc.release(ptr)
+        self._h_in, self._h_out, self._d_in, self._d_out = None, None, 0, 0
+        self._capacity = 0
+        out_shape = self._output_shape_for(batch)
+        self._h_in = self._alloc.pinned(self.input_shape(batch), self.input_dtype)
+        self._h_out = self._alloc.pinned(out_shape, self.output_dtype)
+        self._d_in = self._alloc.malloc(self._h_in.nbytes)
+        self._d_out = self._alloc.malloc(self._h_out.nbytes)
+        for name, ptr in ((self.input.name, self._d_in), (self.output.name, self._d_out)):
+            if not self._context.set_tensor_address(name, ptr):
+                raise GnetError(f"TensorRT refused the device address of {name!r} for {self.plan.name}")
+        self._capacity = batch
+        self._batch = None
+
+    def _output_shape_for(self, batch: int) -> tuple[int, ...]:
+        return tuple(batch if d < 0 else d for d in self.output.shape)
+
+    def prepare(self, batch: int) -> None:
+        """Make the context ready for ``batch`` images: profile check, buffers, input shape."""
+        self._check_open()
+        self._check_batch(batch)
+        if batch > self._capacity:
+            self.reserve(batch)
+        if batch != self._batch:
+            if not self._context.set_input_shape(self.input.name, self.input_shape(batch)):
+                raise GnetError(f"TensorRT refused the input shape {list(self.input_shape(batch))} for {self.plan.name}")
+            got = dims(self._context.get_tensor_shape(self.output.name))
+            if got != self._output_shape_for(batch):
+                raise GnetError(f"{self.plan.name} produces an output of shape {list(got)} for batch {batch}, "
+                                f"expected {list(self._output_shape_for(batch))}")
+            self._batch = batch
+
+    # --- the steps the bench times ----------------------------------------------------------------
+    def copy_in(self, images: np.ndarray) -> None:
+        """Stage ``images`` in pinned memory and copy them to the GPU asynchronously (host→device)."""
+        images = np.asarray(images)
+        expected = tuple(self.input.shape[1:])
+        if images.ndim != len(self.input.shape) or tuple(images.shape[1:]) != expected:
+            raise GnetError(f"{self.plan.name} takes images of shape [batch, {', '.join(map(str, expected))}], "
+                            f"not {list(images.shape)}")
+        batch = int(images.shape[0])
+        self.prepare(batch)
+        assert self._h_in is not None
+        staged = self._h_in[:batch]
+        staged[...] = images  # casts float32 → float16 when the engine's input is half
+        self.device.copy_htod_async(self._d_in, staged, self.stream)
+
+    def execute(self) -> None:
+        """Enqueue one inference on the stream (a CUDA graph launch when enabled); does not wait."""
+        self._check_open()
+        if self._batch is None:
+            raise GnetError("call copy_in (or prepare) before execute, so the engine knows the batch size")
+        if self.use_cuda_graphs and self.graph_fallback is None:
+            graph = self._graphs.get(self._batch) or self._capture(self._batch)
+            if graph is not None:
+                self.device.graph_launch(graph, self.stream)
+                return
+        self._enqueue()
+
+    def copy_out(self) -> np.ndarray:
+        """Copy the output to pinned memory asynchronously; the array is valid after ``synchronize()``
+        and is overwritten by the next ``copy_out`` (copy it to keep it)."""
+        self._check_open()
+        if self._batch is None or self._h_out is None:
+            raise GnetError("nothing has been executed yet")
+        out = self._h_out[: self._batch]
+        self.device.copy_dtoh_async(out, self._d_out, self.stream)
+        return out
+
+    def synchronize(self) -> None:
+        if self._device is not None and self.stream is not None and not self._closed:
+            self._device.stream_synchronize(self.stream)
+
+    def infer(self, images: np.ndarray) -> np.ndarray:
+        """End to end: copy in, execute, copy out, wait; returns float32 logits (a fresh array)."""
+        self.copy_in(images)
+        self.execute()
+        out = self.copy_out()
+        self.synchronize()
+        return np.array(out, dtype=np.float32, copy=True)
+
+    # --- on-device access and timing -------------------------------------------------------------
+    @property
+    def input_pointer(self) -> int:
+        """Device address of the input buffer (valid after ``prepare``/``reserve``)."""
+        return self._d_in
+
+    @property
+    def output_pointer(self) -> int:
+        return self._d_out
+
+    def new_event(self) -> Any:
+        """A CUDA event owned by this runner (freed on close)."""
+        assert self._alloc is not None
+        return self._alloc.event()
+
+    def record(self, event: Any) -> None:
+        self.device.event_record(event, self.stream)
+
+    def elapsed_ms(self, start: Any, end: Any) -> float:
+        self.device.event_synchronize(end)
+        return self.device.event_elapsed_ms(start, end)
+
+    # --- internals ----------------------------------------------------------------------------------
+    def _enqueue(self) -> None:
+        if not self._context.execute_async_v3(self.device.stream_handle(self.stream)):
+            raise GnetError(f"TensorRT could not enqueue {self.plan.name} for batch {self._batch} (its log above says why)")
+
+    def _capture(self, batch: int) -> Any | None:
+        """Capture one enqueue for ``batch`` into a CUDA graph, after one ordinary warm-up enqueue."""
+        self._enqueue()  # warm-up: TensorRT may allocate or initialise on its first enqueue, which must not be captured
+        self.synchronize()
+        device = self.device
+        device.begin_capture(self.stream)
+        try:
+            ok = self._context.execute_async_v3(device.stream_handle(self.stream))
+        except BaseException:
+            device.abort_capture(self.stream)
+            raise
+        if not ok:
+            device.abort_capture(self.stream)
+            self.graph_fallback = f"TensorRT could not enqueue {self.plan.name} inside a CUDA graph capture"
+            return None
+        assert self._alloc is not None
+        graph = self._alloc.adopt_graph(device.end_capture(self.stream))
+        self._graphs[batch] = graph
+        return graph
+
+    def _drop_graphs(self) -> None:
+        if self._alloc is not None:
+            for graph in self._graphs.values():
+                self._alloc.release(graph)
+        self._graphs.clear()
+
+    @property
+    def captured_batches(self) -> list[int]:
+        return sorted(self._graphs)
+
+    def close(self) -> None:
+        """Free graphs, context, engine, runtime, buffers, events and the stream (in that order)."""
+        if self._closed:
+            return
+        try:
+            if self._device is not None and self.stream is not None:
+                try:
+                    self._device.stream_synchronize(self.stream)
+                except GnetError:
+                    pass  # a failed stream must not stop the frees below
+            self._drop_graphs()
+        finally:
+            self._context = None  # destroy order: context, engine, runtime
+            self._engine = None
+            self._runtime = None
+            self._closed = True
+            try:
+                if self._alloc is not None:
+                    self._alloc.close()
+            finally:
+                if self._owns_device and self._device is not None:
+                    self._device.close()
+                self._device = None
+
+    def __enter__(self) -> EngineRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a forgotten close() still frees GPU memory
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -1,0 +1,92 @@
+"""A strict TensorRT double for tests on machines without TensorRT or a GPU.
+
+``make_module("10.x")`` / ``make_module("11.x")`` returns a module object that
+answers only to names present in both TensorRT 10.x and 11.x (see ``strict.py``);
+``NetworkDefinitionCreationFlag.STRONGLY_TYPED`` is 1 in the 10.x layout and 0 in the
+11.x one, and the engine inspector speaks the matching JSON layout. Tests install it
+as ``sys.modules["tensorrt"]`` with monkeypatch (``fixtures.py``), never globally.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import numpy as np
+
+from gnet.tests.trt_double import core
+from gnet.tests.trt_double.core import Behaviour
+from gnet.tests.trt_double.fake_cuda import FakeDevice
+from gnet.tests.trt_double.strict import allowed_names, make_enum
+
+LAYOUTS = {"10.x": "10.13.0.35", "11.x": "11.1.0.106"}
+STRONGLY_TYPED_VALUE = {"10.x": 1, "11.x": 0}
+
+__all__ = ["Behaviour", "FakeDevice", "LAYOUTS", "make_module"]
+
+
+class DoubleModule(types.ModuleType):
+    """``import tensorrt`` → this; public names outside the both-versions lists raise AttributeError."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("_") and name not in allowed_names()[0]:
+            raise AttributeError(f"tensorrt double: module attribute {name} is not a TensorRT name present in both 10.x and 11.x")
+        return super().__getattribute__(name)
+
+
+_NPTYPE = {"FLOAT": np.float32, "HALF": np.float16, "INT8": np.int8, "INT32": np.int32, "INT64": np.int64,
+           "BOOL": np.bool_, "UINT8": np.uint8}
+
+
+def make_module(layout: str = "10.x", version: str | None = None, behaviour: Behaviour | None = None) -> DoubleModule:
+    """A fresh double in the given enum/inspector layout (``version`` overrides ``__version__``).
+
+    The newest module made is the active one: the double's objects consult it for enums and knobs.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {sorted(LAYOUTS)}")
+    mod = DoubleModule("tensorrt", "strict TensorRT double (gnet tests)")
+    mod.__version__ = version or LAYOUTS[layout]
+    mod._layout = layout
+    mod._log = []
+    mod._behaviour = behaviour or Behaviour()
+    severity = make_enum("Severity")
+    flag_values = {"STRONGLY_TYPED": STRONGLY_TYPED_VALUE[layout]}
+    enums = {name: make_enum(name, flag_values if name == "NetworkDefinitionCreationFlag" else None)
+             for name in ("NetworkDefinitionCreationFlag", "BuilderFlag", "DataType", "TensorIOMode", "MemoryPoolType",
+                          "ProfilingVerbosity", "LayerInformationFormat", "HardwareCompatibilityLevel", "ErrorCode",
+                          "ExecutionContextAllocationStrategy", "TensorLocation", "TensorFormat")}
+    for name, enum in enums.items():
+        setattr(mod, name, enum)
+    mod.Severity = severity
+
+    class Logger(core.Logger):
+        Severity = severity
+        WARNING, ERROR, INFO = severity.WARNING, severity.ERROR, severity.INFO
+        VERBOSE, INTERNAL_ERROR = severity.VERBOSE, severity.INTERNAL_ERROR
+
+    mod.Logger = Logger
+    for cls in (core.Builder, core.Runtime, core.OnnxParser, core.ParserError, core.ICudaEngine, core.IExecutionContext,
+                core.IBuilderConfig, core.IOptimizationProfile, core.ITimingCache, core.IHostMemory,
+                core.EngineInspector, core.INetworkDefinition, core.ITensor, core.Dims):
+        setattr(mod, cls.__name__, cls)
+
+    def nptype(trt_type: Any) -> type:
+        try:
+            return _NPTYPE[trt_type.name]
+        except KeyError:
+            raise TypeError(f"Could not resolve TensorRT datatype to an equivalent numpy datatype: {trt_type}") from None
+
+    def volume(iterable: Any) -> int:
+        return int(np.prod([int(d) for d in iterable], dtype=np.int64))
+
+    mod.nptype = nptype
+    mod.volume = volume
+    activate(mod)
+    return mod
+
+
+def activate(mod: DoubleModule) -> None:
+    """Point the double's classes at ``mod`` (the module the code under test imported)."""
+    core._Ctx.trt = mod
+    core._Ctx.behaviour = mod._behaviour
