@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import platform
 import re
 import time
@@ -22,7 +23,7 @@ from gnet.atomic import atomic_output, ensure_writable_dir, write_bytes_atomic
 from gnet.errors import GnetError
 from gnet.engines import manifest as manifest_mod
 from gnet.engines.cuda_memory import CudaBackend, DeviceInfo, get_backend
-from gnet.engines.engine_io import tensor_specs
+from gnet.engines.engine_io import TensorSpec, tensor_specs
 from gnet.engines.precision import PrecisionReport, inspect_engine, judge
 from gnet.engines.trt_import import INSTALL_COMMAND, import_tensorrt, strongly_typed_flags
 
@@ -181,24 +182,22 @@ def _calibration(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_cache(trt: Any, config: Any, path: Path | None, warnings: list[str]) -> None:
+def _use_timing_cache(config: Any, path: Path | None, warnings: list[str]) -> None:
+    """Give the builder the timing cache at ``path`` (or a new one when it is missing, unreadable or foreign)."""
     if path is None:
         return
-    data = b""
-    if path.is_file():
-        data = path.read_bytes()
-    cache = config.create_timing_cache(data)
-    if cache is None and data:
-        warnings.append(f"the timing cache {path} is not readable by this TensorRT; a new one is started")
-        cache = config.create_timing_cache(b"")
-    if cache is None or not config.set_timing_cache(cache, False):
-        if data:
-            warnings.append(f"the timing cache {path} was made by another TensorRT or GPU; a new one is started")
-            fresh = config.create_timing_cache(b"")
-            if fresh is None or not config.set_timing_cache(fresh, False):
-                raise GnetError("TensorRT refused a new, empty timing cache; rerun with --no-timing-cache")
+    data = path.read_bytes() if path.is_file() else b""
+    if data:
+        cache = config.create_timing_cache(data)
+        if cache is None:
+            warnings.append(f"the timing cache {path} is not readable by this TensorRT; a new one is started")
+        elif config.set_timing_cache(cache, False):  # ignore_mismatch=False: refuse another GPU's/version's timings
+            return
         else:
-            raise GnetError("TensorRT refused a new, empty timing cache; rerun with --no-timing-cache")
+            warnings.append(f"the timing cache {path} was made by another TensorRT or GPU; a new one is started")
+    fresh = config.create_timing_cache(b"")
+    if fresh is None or not config.set_timing_cache(fresh, False):
+        raise GnetError("TensorRT refused a new, empty timing cache; rerun with --no-timing-cache")
 
 
 def _write_cache(config: Any, path: Path | None) -> None:
@@ -232,18 +231,20 @@ def build_engine(
     except GnetError as exc:
         reason = str(exc).split(";")[0]
         raise EngineUnavailable(unavailable_sentence(inputs, reason)) from None
+    opened = device is None
     if device is None:
         try:
             device = get_backend()
         except GnetError as exc:
             raise EngineUnavailable(unavailable_sentence(inputs, str(exc).split(";")[0])) from None
-    info = device.device_info()
-    return _build(trt, inputs, options, info)
+    try:
+        return _build(trt, inputs, options, device.device_info())
+    finally:
+        if opened:
+            device.close()
 
 
 def _build(trt: Any, inputs: BuildInputs, options: BuildOptions, info: DeviceInfo) -> BuildResult:
-    from gnet.export.hashing import sha256_file
-
     warnings: list[str] = []
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
@@ -269,7 +270,7 @@ def _build(trt: Any, inputs: BuildInputs, options: BuildOptions, info: DeviceInf
     if config.add_optimization_profile(profile) < 0:
         raise GnetError(f"TensorRT rejected the optimization profile {list(lo)} / {list(opt)} / {list(hi)} "
                         f"for the input {inputs.input_name!r}")
-    _read_cache(trt, config, inputs.timing_cache, warnings)
+    _use_timing_cache(config, inputs.timing_cache, warnings)
 
     start = time.perf_counter()
     serialized = builder.build_serialized_network(network, config)
@@ -294,8 +295,26 @@ def _build(trt: Any, inputs: BuildInputs, options: BuildOptions, info: DeviceInf
     if not report.proven:
         warnings.append(f"{report.shortfall(inputs.plan.name)} (kept because of --allow-mixed)")
 
+    doc = manifest_document(str(trt.__version__), inputs, options, info, specs, report, plan_bytes, seconds)
+    manifest_path = manifest_mod.manifest_path_for(inputs.plan)
+    problems = manifest_mod.validate(doc)
+    if problems:
+        raise ValueError(f"gnet built an invalid manifest: {problems[0]}")
+    # The plan lands first, then its manifest: a reader that finds the new manifest finds the new plan.
+    with atomic_output(manifest_path) as manifest_tmp:
+        with atomic_output(inputs.plan) as plan_tmp:
+            plan_tmp.write_bytes(plan_bytes)
+        manifest_tmp.write_text(manifest_mod.dumps(doc), encoding="utf-8")
+    return BuildResult(inputs.plan, manifest_path, doc, report, seconds, inputs.timing_cache, warnings)
+
+
+def manifest_document(trt_version: str, inputs: BuildInputs, options: BuildOptions, info: DeviceInfo,
+                      specs: list[TensorSpec], report: PrecisionReport, plan_bytes: bytes, seconds: float) -> dict[str, Any]:
+    """The manifest of one build, as ``manifest.schema.json`` describes it."""
+    from gnet.export.hashing import sha256_file
+
     meta = inputs.metadata
-    doc: dict[str, Any] = {
+    return {
         "format": manifest_mod.FORMAT,
         "format_version": manifest_mod.FORMAT_VERSION,
         "gnet_version": gnet.__version__,
@@ -304,7 +323,7 @@ def _build(trt: Any, inputs: BuildInputs, options: BuildOptions, info: DeviceInf
         "precision": inputs.precision,
         "model": {
             "name": "googlenet",
-            "onnx_file": inputs.onnx.name,
+            "onnx_file": os.path.relpath(inputs.onnx, inputs.plan.parent),  # the name, when side by side
             "onnx_sha256": sha256_file(inputs.onnx),
             "weights": meta.get("weights"),
             "weights_sha256": meta.get("weights_sha256"),
@@ -315,7 +334,7 @@ def _build(trt: Any, inputs: BuildInputs, options: BuildOptions, info: DeviceInf
         },
         "calibration": _calibration(meta),
         "tensorrt": {
-            "version": str(trt.__version__),
+            "version": trt_version,
             "strongly_typed": True,
             "hardware_compatibility": options.hardware_compat,
             "version_compatible": options.version_compatible,
@@ -337,13 +356,3 @@ def _build(trt: Any, inputs: BuildInputs, options: BuildOptions, info: DeviceInf
         },
         "precision_proof": report.to_dict(),
     }
-    manifest_path = manifest_mod.manifest_path_for(inputs.plan)
-    problems = manifest_mod.validate(doc)
-    if problems:
-        raise ValueError(f"gnet built an invalid manifest: {problems[0]}")
-    # The plan lands first, then its manifest: a reader that finds the new manifest finds the new plan.
-    with atomic_output(manifest_path) as manifest_tmp:
-        with atomic_output(inputs.plan) as plan_tmp:
-            plan_tmp.write_bytes(plan_bytes)
-        manifest_tmp.write_text(manifest_mod.dumps(doc), encoding="utf-8")
-    return BuildResult(inputs.plan, manifest_path, doc, report, seconds, inputs.timing_cache, warnings)

@@ -94,7 +94,6 @@ class EngineRunner:
             raise GnetError(f"{manifest_path.name} describes {self.manifest['plan']['file']}, not {self.plan.name}; "
                             f"keep each plan with the manifest gnet build wrote for it")
         trt = import_tensorrt()
-        self._trt = trt
         self._device = device if device is not None else get_backend()
         if self.use_cuda_graphs and not self._device.supports_graphs:
             self.graph_fallback = f"the {self._device.name} backend cannot capture CUDA graphs"

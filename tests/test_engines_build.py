@@ -200,6 +200,7 @@ def test_output_name_and_fixed_batch_checks(trt10, tmp_path: Path):
         build_tiny(tmp_path, "fp32", output=tmp_path / "engine.trt")
     custom = build_tiny(tmp_path, "fp32", output=tmp_path / "out" / "mine.plan")
     assert custom.plan.is_file() and (tmp_path / "out" / "mine.json").is_file()
+    assert custom.manifest["model"]["onnx_file"] == "../googlenet_fp32.onnx"
     fixed = models.save(models.fp32_model(batch=4), tmp_path / "fixed" / "googlenet_fp32.onnx")
     with pytest.raises(GnetError, match="fixed batch of 4"):
         build_engine(fixed, options=BuildOptions(min_batch=1, opt_batch=4, max_batch=8), device=FakeDevice())

@@ -136,7 +136,10 @@ def test_a_cuda_error_is_a_one_sentence_gnet_error(cuda):
 @pytest.mark.skipif(importlib.util.find_spec("tensorrt") is None, reason="TensorRT is not installed")
 @pytest.mark.parametrize("precision", ["fp32", "fp16", "int8"])
 def test_real_tensorrt_build_and_run(cuda, tmp_path: Path, precision: str):
-    """On a GPU machine with TensorRT: gnet's real build, precision proof and runtime, compared with ONNX Runtime."""
+    """On a GPU machine with TensorRT: gnet's real build, precision proof and runtime, compared with ONNX Runtime.
+
+    Built with allow_mixed so the run is checked even if the proof fails; the proof is asserted at the end.
+    """
     from gnet.engines.build import BuildOptions, build_engine
     from gnet.engines.runtime import EngineRunner
     from gnet.export.ort import cpu_session
@@ -155,3 +158,5 @@ def test_real_tensorrt_build_and_run(cuda, tmp_path: Path, precision: str):
         tol = {"fp32": 1e-3, "fp16": 3e-2, "int8": 1e-1}[precision]
         np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
         np.testing.assert_array_equal(got, again)
+    # last, so a proof that misreads this TensorRT's inspector strings still lets the run above be checked
+    assert result.precision.proven, result.precision.to_dict()
