@@ -10,18 +10,29 @@ from gnet.errors import GnetError
 from gnet.export import metadata
 from gnet.export.images import ImageSet, load_images
 from gnet.export.onnx_export import DEFAULT_OPSET, ExportResult, check_interface, export_fp32
+from gnet.export.hashing import sha256_file
 from gnet.export.ort import load_onnx
+from gnet.export.sqnr import LayerNoise, layer_noise
 from gnet.export.parity import ParityReport, check_onnx
+from gnet.export.precision import CalibrationSettings, PrecisionResult, write_precision
 from gnet.export.reference import torch_logits
 from gnet.export.weights import LoadedModel, load_weights
 
 DEFAULT_OUTPUT_DIR = Path("artifacts")
-PARITY_IMAGE_LIMIT = 64
+PARITY_IMAGE_LIMIT: int | None = None  # every image of the source (the fixture's held-out split has 540)
 
 
-def artifact_name(precision: str) -> str:
-    """The file name DESIGN.md gives each precision's ONNX."""
-    return {"fp32": "googlenet_fp32.onnx", "fp16": "googlenet_fp16.onnx", "int8": "googlenet_int8.qdq.onnx"}[precision]
+ARTIFACT_NAMES = {
+    "fp32": "googlenet_fp32.onnx",
+    "fp16": "googlenet_fp16.onnx",
+    "int8": "googlenet_int8.qdq.onnx",  # TensorRT format (symmetric int8), the one engines are built from
+    "int8-cpu": "googlenet_int8_cpu.qdq.onnx",  # u8 activations / s8 weights, for ONNX Runtime on CPUs
+}
+
+
+def artifact_name(variant: str) -> str:
+    """The file name DESIGN.md gives each precision's ONNX (``int8-cpu`` is gnet's CPU-format INT8)."""
+    return ARTIFACT_NAMES[variant]
 
 
 def default_image_source(loaded: LoadedModel) -> str | None:
@@ -29,7 +40,7 @@ def default_image_source(loaded: LoadedModel) -> str | None:
     return "digits:eval" if loaded.dataset == "digits" else None
 
 
-def parity_images(loaded: LoadedModel, source: str | Path | None, image_size: int, limit: int = PARITY_IMAGE_LIMIT) -> ImageSet:
+def parity_images(loaded: LoadedModel, source: str | Path | None, image_size: int, limit: int | None = PARITY_IMAGE_LIMIT) -> ImageSet:
     """The images a parity check runs on."""
     return load_images(source if source is not None else default_image_source(loaded), image_size, limit)
 
@@ -44,12 +55,92 @@ def export_model(
     exporter: str = "torchscript",
     transform_input: bool | None = None,
     batches: Sequence[int] | None = None,
-) -> ExportResult:
-    """Export torchvision GoogLeNet with the given weights to a parity-proven FP32 ONNX file."""
+    precision: str = "fp32",
+    io_dtype: str = "fp32",
+    int8_target: str = "tensorrt",
+    calib: CalibrationSettings | None = None,
+    keep_fp: Sequence[str] = (),
+    progress=None,
+) -> ExportResult | PrecisionResult:
+    """Export torchvision GoogLeNet with the given weights to a parity-proven ONNX file of ``precision``.
+
+    FP16 and INT8 start from the FP32 ONNX in the same folder (``googlenet_fp32.onnx``),
+    reused when it was exported from the same weights, size and opset, else written first.
+    """
     loaded = load_weights(weights, seed=seed, transform_input=transform_input)
     size = image_size or loaded.image_size or 224
-    dest = Path(output) if output else DEFAULT_OUTPUT_DIR / artifact_name("fp32")
-    return export_fp32(loaded, dest, parity_images(loaded, images, size), size, opset, exporter, batches)
+    evaluation = parity_images(loaded, images, size)
+    if precision == "fp32":
+        dest = Path(output) if output else DEFAULT_OUTPUT_DIR / artifact_name("fp32")
+        return export_fp32(loaded, dest, evaluation, size, opset, exporter, batches)
+    variant = "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
+    dest = Path(output) if output else DEFAULT_OUTPUT_DIR / artifact_name(variant)
+    fp32_path = dest.parent / artifact_name("fp32")
+    reference = torch_logits(loaded.model, evaluation.data)
+    if not _matches(fp32_path, loaded, size, opset, "fp32"):
+        export_fp32(loaded, fp32_path, evaluation, size, opset, exporter, batches, reference)
+    return write_precision(
+        loaded, fp32_path, dest, precision, evaluation, reference, io_dtype=io_dtype, int8_target=int8_target,
+        calib=calib, keep_fp=keep_fp, batches=batches, progress=progress,
+    )
+
+
+def _matches(path: Path, loaded: LoadedModel, image_size: int, opset: int | None, precision: str,
+             int8_target: str | None = None) -> bool:
+    """True when ``path`` is a gnet ONNX of these weights, size, opset and precision."""
+    if not path.is_file():
+        return False
+    try:
+        import onnx
+
+        meta = metadata.read(onnx.load(str(path), load_external_data=False))
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not a match; it will be rewritten
+        return False
+    return (
+        meta.get("weights_sha256") == loaded.weights_sha256
+        and meta.get("image_size") == image_size
+        and (opset is None or meta.get("opset") == opset)
+        and meta.get("precision") == precision
+        and (int8_target is None or meta.get("int8_target") == int8_target)
+    )
+
+
+def prepare_artifacts(
+    loaded: LoadedModel,
+    out_dir: str | Path,
+    image_size: int,
+    variants: Sequence[str] = ("fp32", "fp16", "int8", "int8-cpu"),
+    calib: CalibrationSettings | None = None,
+    progress=None,
+) -> dict[str, Path]:
+    """The ONNX file of each variant (``fp32``, ``fp16``, ``int8``, ``int8-cpu``) for these weights.
+
+    Files in ``out_dir`` made from the same weights and image size are reused;
+    missing or stale ones are exported (each parity-checked as it is written).
+    """
+    folder = Path(out_dir)
+    unknown = [v for v in variants if v not in ARTIFACT_NAMES]
+    if unknown:
+        raise GnetError(f"unknown artifact variant {unknown[0]!r}; use {', '.join(ARTIFACT_NAMES)}")
+    evaluation = parity_images(loaded, None, image_size)
+    fp32_path = folder / artifact_name("fp32")
+    reference = None
+    if not _matches(fp32_path, loaded, image_size, None, "fp32"):
+        reference = torch_logits(loaded.model, evaluation.data)
+        export_fp32(loaded, fp32_path, evaluation, image_size, reference=reference)
+    paths = {"fp32": fp32_path}
+    for variant in variants:
+        if variant == "fp32":
+            continue
+        precision, target = ("int8", "cpu") if variant == "int8-cpu" else (variant, "tensorrt")
+        path = folder / artifact_name(variant)
+        if not _matches(path, loaded, image_size, None, precision, target if precision == "int8" else None):
+            if reference is None:
+                reference = torch_logits(loaded.model, evaluation.data)
+            write_precision(loaded, fp32_path, path, precision, evaluation, reference,
+                            int8_target=target, calib=calib, progress=progress)
+        paths[variant] = path
+    return paths
 
 
 @dataclass
@@ -59,6 +150,22 @@ class CheckResult:
     parity: ParityReport
     metadata: dict
     loaded: LoadedModel
+    layer_noise: list[LayerNoise] | None = None  # Q/DQ models: SQNR per quantized layer, lowest first
+    fp32_reference: Path | None = None  # the FP32 ONNX the accumulated noise was measured against
+
+
+def is_qdq(model) -> bool:
+    """True when the graph holds QuantizeLinear nodes."""
+    return any(n.op_type == "QuantizeLinear" for n in model.graph.node)
+
+
+def find_source_fp32(qdq_path: Path, meta: dict) -> Path | None:
+    """The FP32 ONNX a Q/DQ model was made from, if it lies beside it unchanged."""
+    candidate = qdq_path.parent / artifact_name("fp32")
+    wanted = meta.get("source_onnx_sha256")
+    if candidate.is_file() and wanted and sha256_file(candidate) == wanted:
+        return candidate
+    return None
 
 
 def check_model(
@@ -86,5 +193,9 @@ def check_model(
     data = parity_images(loaded, images, size)
     reference = torch_logits(loaded.model, data.data)
     precision = str(meta.get("precision", "fp32"))
-    report = check_onnx(onnx_path, reference, data, precision, loaded.weights, batches)
-    return CheckResult(parity=report, metadata=meta, loaded=loaded)
+    report = check_onnx(onnx_path, reference, data, precision, loaded.weights, batches, trained=loaded.trained)
+    noise = fp32 = None
+    if is_qdq(model):
+        fp32 = find_source_fp32(Path(onnx_path), meta)
+        noise = layer_noise(onnx_path, data, fp32)
+    return CheckResult(parity=report, metadata=meta, loaded=loaded, layer_noise=noise, fp32_reference=fp32)

@@ -8,6 +8,9 @@ Sources (``--images``):
 * nothing: real photographs that ship inside scikit-image (``skimage.data``).
 * ``digits:train`` / ``digits:eval``: scikit-learn's handwritten digits, split
   once with a fixed seed; the trained fixture (``make fixture``) uses them.
+* ``skimage:faces``: the 200 face photographs of scikit-image's ``lfw_subset``,
+  the default INT8 calibration set for weights other than the fixture (it never
+  overlaps the packaged photos used for parity).
 
 Every image goes through torchvision's ImageNet preprocessing for GoogLeNet
 (resize the short side to ``size * 256 / 224``, centre-crop ``size``, scale to
@@ -16,6 +19,7 @@ Every image goes through torchvision's ImageNet preprocessing for GoogLeNet
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +35,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 # Colour photographs bundled with scikit-image itself (no download needed).
 PACKAGED_PHOTOS = (
-    "astronaut", "chelsea", "coffee", "rocket", "retina",
+    "astronaut", "chelsea", "coffee", "rocket", "retina", "stereo_motorcycle",
     "immunohistochemistry", "hubble_deep_field", "colorwheel", "logo",
     "camera", "coins", "moon", "page", "text", "brick", "grass", "gravel", "clock",
 )
@@ -156,9 +160,10 @@ def load_packaged_photos(image_size: int) -> ImageSet:
         if loader is None:
             continue
         try:
-            array = np.asarray(loader())
+            loaded = loader()
         except Exception:  # noqa: BLE001 - a file this scikit-image build lacks is skipped, not fatal
             continue
+        array = np.asarray(loaded[0] if isinstance(loaded, tuple) else loaded)  # stereo pairs: the left view
         if array.dtype == bool:
             array = array.astype(np.uint8) * 255
         images.append(Image.fromarray(array[..., :3] if array.ndim == 3 else array))
@@ -168,20 +173,39 @@ def load_packaged_photos(image_size: int) -> ImageSet:
     return ImageSet(data=preprocess(images, image_size), names=names, source="skimage.data")
 
 
-def digits_split(split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indices, 8x8 images in 0..16, labels) of one split of scikit-learn's digits."""
+def load_packaged_faces(image_size: int, limit: int | None = None) -> ImageSet:
+    """The 200 face photographs (25x25, grey) of scikit-image's ``lfw_subset``."""
+    import skimage.data
+
+    faces = skimage.data.lfw_subset()[:limit]
+    images = [Image.fromarray(np.uint8(np.clip(face, 0, 1) * 255)) for face in faces]
+    return ImageSet(
+        data=preprocess(images, image_size),
+        names=[f"skimage.data.lfw_subset/{i:03d}" for i in range(len(images))],
+        source="skimage:faces",
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _digits() -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if split not in DIGITS_SPLITS:
-        raise GnetError(f"unknown digits split {split!r}; use one of {', '.join(DIGITS_SPLITS)}")
     digits = load_digits()
     index = np.arange(len(digits.target))
     train, held_out = train_test_split(
         index, test_size=DIGITS_EVAL_FRACTION, random_state=DIGITS_SPLIT_SEED, stratify=digits.target
     )
-    chosen = np.sort(train if split == "train" else held_out)
-    return chosen, digits.images[chosen], digits.target[chosen]
+    return digits.images, digits.target, {"train": np.sort(train), "eval": np.sort(held_out)}
+
+
+def digits_split(split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices, 8x8 images in 0..16, labels) of one split of scikit-learn's digits."""
+    if split not in DIGITS_SPLITS:
+        raise GnetError(f"unknown digits split {split!r}; use one of {', '.join(DIGITS_SPLITS)}")
+    images, targets, splits = _digits()
+    chosen = splits[split]
+    return chosen, images[chosen], targets[chosen]
 
 
 def digits_to_pil(images: np.ndarray) -> list[Image.Image]:
@@ -209,6 +233,8 @@ def load_images(source: str | Path | None, image_size: int, limit: int | None = 
         images = load_packaged_photos(image_size)
         return images.take(limit) if limit else images
     text = str(source)
+    if text == "skimage:faces":
+        return load_packaged_faces(image_size, limit)
     if text.startswith("digits:"):
         return load_digits_set(text.split(":", 1)[1], image_size, limit)
     return load_folder(text, image_size, limit)

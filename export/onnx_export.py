@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
 import onnxslim
 import torch
@@ -117,8 +118,12 @@ def export_fp32(
     opset: int = DEFAULT_OPSET,
     exporter: str = "torchscript",
     batches: Sequence[int] | None = None,
+    reference: np.ndarray | None = None,
 ) -> ExportResult:
-    """Export, check, simplify, stamp and prove one FP32 ONNX; nothing is written unless parity holds."""
+    """Export, check, simplify, stamp and prove one FP32 ONNX; nothing is written unless parity holds.
+
+    ``reference``: PyTorch FP32 logits of ``images`` when the caller already has them.
+    """
     if exporter not in EXPORTERS:
         raise GnetError(f"unknown exporter {exporter!r}; use one of {', '.join(EXPORTERS)}")
     if images.data.shape[-1] != image_size:
@@ -133,7 +138,8 @@ def export_fp32(
     check_interface(model, loaded.num_classes, image_size)
     meta = export_metadata(loaded, image_size, opset)
     metadata.stamp(model, meta)
-    reference = torch_logits(loaded.model, images.data)
+    if reference is None:
+        reference = torch_logits(loaded.model, images.data)
     with atomic_output(dest) as tmp_path:
         onnx.save(model, str(tmp_path))
         report = check_onnx(tmp_path, reference, images, "fp32", loaded.weights, batches)

@@ -75,9 +75,10 @@ def check_onnx(
     weights: str,
     batches: Sequence[int] | None = None,
     tolerance: Tolerance | None = None,
+    trained: bool = True,
 ) -> ParityReport:
     """Run ``onnx_path`` with ONNX Runtime (CPU) and compare with PyTorch's ``reference`` logits."""
-    tol = tolerance or tolerance_for(precision)
+    tol = tolerance or tolerance_for(precision, trained)
     session = cpu_session(onnx_path)
     rows = []
     for batch in parity_batches(len(images), batches):

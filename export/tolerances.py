@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gnet.export.metrics import ParityMetrics
 
@@ -16,6 +16,7 @@ class Tolerance:
     cosine_min: float
     top1_agreement: float
     max_accuracy_drop_points: float | None = None  # checked only when labels are known
+    judged_on: str = "trained weights"
 
     def violations(self, metrics: ParityMetrics) -> list[str]:
         """Plain-language reasons the metrics fail this tolerance (empty when they pass)."""
@@ -40,14 +41,22 @@ TOLERANCES: dict[str, Tolerance] = {
     "fp32": Tolerance("fp32", rel_max=1e-4, cosine_min=0.99999, top1_agreement=1.0),
     # FP16 weights and activations: about 3 decimal digits.
     "fp16": Tolerance("fp16", rel_max=2e-2, cosine_min=0.9999, top1_agreement=1.0),
-    # INT8 Q/DQ: per-channel weights, per-tensor activations.
-    "int8": Tolerance("int8", rel_max=0.5, cosine_min=0.98, top1_agreement=0.99, max_accuracy_drop_points=0.5),
+    # INT8 Q/DQ: judged by decisions (top-1, accuracy); the cosine bound only catches a broken graph.
+    "int8": Tolerance("int8", rel_max=1.0, cosine_min=0.8, top1_agreement=0.99, max_accuracy_drop_points=0.5),
 }
 
 
-def tolerance_for(precision: str) -> Tolerance:
-    """The tolerance of a precision name (``fp32``, ``fp16``, ``int8``)."""
+def tolerance_for(precision: str, trained: bool = True) -> Tolerance:
+    """The tolerance of a precision name (``fp32``, ``fp16``, ``int8``).
+
+    ``trained=False`` (seeded random weights): a random network's top-1 margins
+    are near ties, so a reduced precision flips them without being wrong; only
+    the error bounds are judged then (FP32 keeps all of its bounds).
+    """
     try:
-        return TOLERANCES[precision]
+        tol = TOLERANCES[precision]
     except KeyError:
         raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(TOLERANCES)}") from None
+    if trained or precision == "fp32":
+        return tol
+    return replace(tol, top1_agreement=0.0, max_accuracy_drop_points=None, judged_on="random weights: error bounds only")

@@ -41,6 +41,11 @@ class LoadedModel:
     dataset: str | None = None  # "digits" for gnet's own fixture checkpoints
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def trained(self) -> bool:
+        """False for seeded random weights, whose near-tie logits make top-1 agreement meaningless."""
+        return not self.spec.startswith("random")
+
 
 def build_googlenet(num_classes: int = 1000, transform_input: bool = False) -> GoogLeNet:
     """torchvision's GoogLeNet without auxiliary heads, in eval mode."""
@@ -106,10 +111,27 @@ def _download(url: str, path: Path) -> None:
         socket.setdefaulttimeout(previous)
 
 
+def live_init(model: GoogLeNet) -> GoogLeNet:
+    """He-normal convolutions and a unit-variance classifier, so activations stay alive through 57 layers.
+
+    torchvision's own initialisation (truncated normal, std 0.01) shrinks the
+    signal layer after layer: the logits end up equal to ``fc.bias`` for every
+    image, and any parity comparison on them passes trivially.
+    """
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                torch.nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu")
+            elif isinstance(module, torch.nn.Linear):
+                torch.nn.init.normal_(module.weight, std=module.in_features ** -0.5)
+                torch.nn.init.zeros_(module.bias)
+    return model
+
+
 def load_random(seed: int = 0, num_classes: int = 1000, transform_input: bool = False) -> LoadedModel:
-    """Seeded random weights (torchvision's own initialisation), reproducible for a given seed."""
+    """Seeded random weights with live activations (:func:`live_init`), reproducible for a given seed."""
     torch.manual_seed(seed)
-    model = build_googlenet(num_classes=num_classes, transform_input=transform_input)
+    model = live_init(build_googlenet(num_classes=num_classes, transform_input=transform_input))
     return LoadedModel(
         model=model,
         spec=f"random:{seed}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from gnet.export.parity import ParityReport
+from gnet.export.sqnr import LayerNoise
 
 
 def parity_table(report: ParityReport) -> Table:
@@ -31,4 +32,16 @@ def tolerance_text(report: ParityReport) -> str:
     text = f"{tol.precision}: rel max ≤ {tol.rel_max:g}, cos ≥ {tol.cosine_min:g}, top-1 ≥ {tol.top1_agreement:.0%}"
     if tol.max_accuracy_drop_points is not None:
         text += f", accuracy drop ≤ {tol.max_accuracy_drop_points:g} pt"
-    return text
+    return f"{text} ({tol.judged_on})"
+
+
+def noise_table(rows: list[LayerNoise], count: int = 5) -> Table:
+    """The ``count`` layers whose quantized input has the lowest SQNR (candidates for ``--keep-fp``)."""
+    table = Table(title=f"where INT8 hurts: the {min(count, len(rows))} lowest-SQNR layer inputs")
+    for column in ("node (for --keep-fp)", "op", "SQNR dB", "accumulated dB"):
+        table.add_column(column, justify="left" if column.startswith("node") else "right", no_wrap=True)
+    for row in rows[:count]:
+        acc = "—" if row.accumulated_db is None else f"{row.accumulated_db:.1f}"
+        table.add_row(row.node, row.op_type, f"{row.sqnr_db:.1f}", acc)
+    table.caption = "SQNR: the tensor before vs after its own Q/DQ; accumulated: vs the FP32 model"
+    return table

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from gnet.export.images import load_packaged_photos
-from gnet.export.weights import build_googlenet
+from gnet.export.weights import build_googlenet, live_init
 
 SMALL = 96  # image size for tests that do not need 224 (GoogLeNet accepts any size >= 32)
 
@@ -34,7 +34,7 @@ def aux_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(7)
     from torchvision.models import googlenet
 
-    model = googlenet(weights=None, aux_logits=True, init_weights=True)
+    model = live_init(googlenet(weights=None, aux_logits=True, init_weights=True))
     randomize_batchnorm(model, 7)
     path = tmp_path_factory.mktemp("ckpt") / "googlenet_with_aux.pth"
     torch.save({"epoch": 3, "state_dict": model.state_dict()}, path)
@@ -68,6 +68,6 @@ def image_folder(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_model():
     torch.manual_seed(3)
-    model = build_googlenet(num_classes=10)
+    model = live_init(build_googlenet(num_classes=10))
     randomize_batchnorm(model, 3)
     return model

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from gnet.export.folding import deployable, fold_batchnorm, transform_input_affine
-from gnet.export.weights import build_googlenet
+from gnet.export.weights import build_googlenet, live_init
 from gnet.tests.conftest import randomize_batchnorm
 
 
@@ -16,7 +16,7 @@ def _stem(model, x):
 def _trained_like(seed: int = 0):
     """transform_input=True with larger conv1 weights, as trained nets have, so border effects are visible."""
     torch.manual_seed(seed)
-    model = build_googlenet(num_classes=1000, transform_input=True)
+    model = live_init(build_googlenet(num_classes=1000, transform_input=True))
     randomize_batchnorm(model, seed)
     with torch.no_grad():
         model.conv1.conv.weight.normal_(0.0, 0.2)
@@ -30,7 +30,8 @@ def test_batchnorm_fold_matches_unfolded():
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
     x = torch.randn(2, 3, 96, 96)
     with torch.no_grad():
-        assert torch.allclose(model(x), folded(x), rtol=1e-4, atol=1e-5)
+        ref, got = model(x), folded(x)
+    assert (ref - got).abs().max() / ref.abs().max() < 1e-5
 
 
 def test_transform_input_fold_is_exact_including_the_border():
@@ -43,6 +44,7 @@ def test_transform_input_fold_is_exact_including_the_border():
         got_stem = folded.conv1(x)
         assert torch.allclose(ref_stem, got_stem, atol=1e-4), (ref_stem - got_stem).abs().max()
         ref, got = model(x), folded(x)
+    assert ref.std(dim=0).mean() > 0.1  # live logits, so the comparison can fail
     assert (ref - got).abs().max() / ref.abs().max() < 1e-5
     assert torch.equal(ref.argmax(1), got.argmax(1))
 
