@@ -1,0 +1,100 @@
+"""``--plot PNG``: throughput against batch size per backend × precision, and latency percentiles."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from gnet.atomic import atomic_output
+from gnet.bench.results import ON_DEVICE
+
+PRECISION_MARKERS = {"fp32": "o", "fp16": "s", "int8": "^"}
+
+
+def series_label(row: dict[str, Any]) -> str:
+    label = f"{row['backend']}:{row['variant']} {row['precision']}"
+    if row["io"] == ON_DEVICE:
+        label += " (on-device)"
+    return label
+
+
+def _series(doc: dict[str, Any]) -> OrderedDict[str, list[dict[str, Any]]]:
+    groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+    for row in doc["rows"]:
+        groups.setdefault(series_label(row), []).append(row)
+    for rows in groups.values():
+        rows.sort(key=lambda r: r["batch"])
+    return groups
+
+
+def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
+    """Write the two-panel PNG atomically; rows that fail parity are drawn dashed and say so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = _series(doc)
+    batches = sorted({r["batch"] for r in doc["rows"]})
+    top_batch = batches[-1] if batches else 1
+    at_top = [rows[-1] for rows in groups.values() if rows[-1]["batch"] == top_batch]
+    height = max(4.5, 0.32 * max(len(groups), len(at_top)) + 2.5) + (0.12 * len(groups) if len(batches) > 1 else 0)
+    fig, (ax_tp, ax_lat) = plt.subplots(1, 2, figsize=(15, height), constrained_layout=True)
+    colors = plt.get_cmap("tab20")
+
+    if len(batches) > 1:
+        for i, (label, rows) in enumerate(groups.items()):
+            failed = any(not r["parity"]["passed"] for r in rows)
+            ax_tp.plot([r["batch"] for r in rows], [r["throughput_ips"] for r in rows],
+                       marker=PRECISION_MARKERS.get(rows[0]["precision"], "o"), color=colors(i % 20),
+                       linestyle="--" if failed else "-", label=label + (" (parity FAIL)" if failed else ""))
+        ax_tp.set_xscale("log", base=2)
+        ax_tp.set_xticks(batches, [str(b) for b in batches])
+        ax_tp.set_yscale("log")
+        ax_tp.set_xlabel("batch size")
+        ax_tp.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+        ax_tp.grid(True, which="both", alpha=0.3)
+    else:
+        labels = list(groups)
+        values = [groups[k][-1]["throughput_ips"] for k in labels]
+        bar_colors = ["tab:red" if not groups[k][-1]["parity"]["passed"] else colors(i % 20) for i, k in enumerate(labels)]
+        y = range(len(labels))
+        ax_tp.barh(list(y), values, color=bar_colors)
+        ax_tp.set_yticks(list(y), [k + ("  (parity FAIL)" if not groups[k][-1]["parity"]["passed"] else "") for k in labels],
+                         fontsize=8)
+        ax_tp.invert_yaxis()
+        for yi, value in zip(y, values):
+            ax_tp.text(value, yi, f" {value:.1f}", va="center", fontsize=8)
+        ax_tp.set_xlabel(f"images/s at batch {batches[0] if batches else '?'}")
+        ax_tp.grid(True, axis="x", alpha=0.3)
+    ax_tp.set_title("throughput (images/s = batches/s × batch)")
+    if len(batches) > 1:
+        ax_tp.set_ylabel("images/s")
+
+    labels = [series_label(r) for r in at_top]
+    y = list(range(len(at_top)))
+    medians = [r["latency_ms"]["median_ms"] for r in at_top]
+    ax_lat.barh(y, medians, color=[colors(list(groups).index(lbl) % 20) for lbl in labels], alpha=0.55, label="median")
+    for name, marker in (("p90_ms", "|"), ("p95_ms", "x"), ("p99_ms", "D")):
+        ax_lat.scatter([r["latency_ms"][name] for r in at_top], y, marker=marker, color="black", s=28, zorder=3,
+                       label=name.replace("_ms", ""))
+    ax_lat.hlines(y, [r["latency_ms"]["min_ms"] for r in at_top], [r["latency_ms"]["max_ms"] for r in at_top],
+                  color="gray", linewidth=1, zorder=2, label="min–max")
+    ax_lat.set_yticks(y, labels, fontsize=8)
+    ax_lat.invert_yaxis()
+    ax_lat.set_xscale("log")
+    ax_lat.set_xlabel(f"latency per batch of {top_batch} (ms, log scale)")
+    ax_lat.set_title(f"latency percentiles at batch {top_batch}")
+    ax_lat.grid(True, axis="x", which="both", alpha=0.3)
+    ax_lat.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, frameon=False)
+
+    env = doc["environment"]
+    gpu = (env.get("gpu") or {}).get("name")
+    fig.suptitle(f"gnet bench — weights: {doc['weights']['name']}; {doc['image_size']} px; "
+                 f"{env['cpu']['model']}" + (f"; {gpu}" if gpu else "") + f"; {env['timestamp_utc']}", fontsize=10)
+    dest = Path(path)
+    with atomic_output(dest) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return dest

@@ -1,0 +1,47 @@
+"""A rich progress bar for long runs (rows done, the current row, time left in its timing loop)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class RichProgress:
+    """The harness's Progress on a rich console (stderr, so stdout keeps only the report)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=True,
+        )
+        self._rows = None
+        self._done = 0.0
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._progress.stop()
+
+    def message(self, text: str) -> None:
+        self._progress.console.print(text, highlight=False)
+
+    def start(self, total_rows: int) -> None:
+        self._rows = self._progress.add_task("rows", total=total_rows)
+
+    def row(self, label: str) -> None:
+        if self._rows is not None:
+            self._progress.update(self._rows, description=label)
+
+    def tick(self, fraction: float) -> None:
+        if self._rows is not None:
+            self._progress.update(self._rows, completed=self._done + min(fraction, 0.99))
+
+    def row_done(self) -> None:
+        self._done += 1
+        if self._rows is not None:
+            self._progress.update(self._rows, completed=self._done)

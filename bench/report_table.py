@@ -1,0 +1,165 @@
+"""The terminal report: one rich table of every row (parity failures in red, noisy timings marked),
+the best CPU path's speed-ups, and what did not run with its reason."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from gnet.bench.results import ON_DEVICE
+from gnet.bench.stats import CV_WARNING
+
+NOISY = "⚠"
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def _num(value: float | None, spec: str) -> str:
+    """A metric that may be null in a JSON read back (NaN in the run that made it)."""
+    return "nan" if value is None else format(value, spec)
+
+
+def _accuracy(parity: dict[str, Any]) -> str:
+    if parity.get("accuracy") is None:
+        return "—"
+    return f"{parity['accuracy']:.1%}"
+
+
+def title(doc: dict[str, Any]) -> str:
+    env = doc["environment"]
+    cpu = env["cpu"]
+    gpu = env.get("gpu") or {}
+    where = f"{cpu['model']} ({cpu['physical_cores']} cores)" + (f", {gpu['name']}" if gpu.get("name") else "")
+    return (f"gnet bench — weights: {doc['weights']['name']}; {doc['image_size']}×{doc['image_size']} px; "
+            f"parity on {doc['images']['count']} images from {doc['images']['source']}; {where}")
+
+
+def results_table(doc: dict[str, Any]) -> Table:
+    """One row per backend × variant × precision × batch (× I/O mode); p90/p95 and more are in the JSON."""
+    rows = doc["rows"]
+    show_io = any(r["io"] == ON_DEVICE for r in rows)
+    show_stages = any(r["stages_ms"] for r in rows)
+    table = Table(title=title(doc), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    headers = ["backend:variant", "prec", "batch"] + (["I/O"] if show_io else []) + [
+        "img/s", "×eager", "×ort", "p50 ms", "p99 ms", "CV"]
+    if show_stages:
+        headers.append("h2d/gpu/d2h ms")
+    headers += ["cos min", "max|Δ|", "top-1", "acc", "parity"]
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("backend:variant", "prec", "I/O") else "right", no_wrap=True)
+    for r in rows:
+        lat, parity = r["latency_ms"], r["parity"]
+        cv = f"{lat['cv']:.1%}" + (f" {NOISY}" if r["cv_warning"] else "")
+        cells = [f"{r['backend']}:{r['variant']}", r["precision"], str(r["batch"])]
+        if show_io:
+            cells.append("device" if r["io"] == ON_DEVICE else "e2e")
+        cells += [f"{r['throughput_ips']:.1f}", _ratio(r["speedup"].get("vs_torch_cpu_eager_fp32")),
+                  _ratio(r["speedup"].get("vs_ort_cpu_default_fp32")), f"{lat['median_ms']:.2f}",
+                  f"{lat['p99_ms']:.2f}", cv]
+        if show_stages:
+            st = r["stages_ms"]
+            cells.append("/".join(f"{st[s]['median_ms']:.2f}" if s in st else "—" for s in ("h2d", "compute", "d2h"))
+                         if st else "—")
+        verdict = "[green]pass[/]" if parity["passed"] else "[bold]FAIL[/]"
+        cells += [_num(parity["cosine_min"], ".5f"), _num(parity["max_abs"], ".1e"), f"{parity['top1_agreement']:.1%}",
+                  _accuracy(parity), verdict]
+        table.add_row(*cells, style=None if parity["passed"] else "red")
+    table.caption = caption(doc)
+    table.caption_justify = "left"
+    return table
+
+
+def caption(doc: dict[str, Any]) -> str:
+    cfg = doc["config"]
+    parts = [
+        "img/s = batches/s × batch size; ×eager, ×ort = img/s over torch-cpu eager FP32, over ort-cpu default FP32 (same batch)",
+        f"p50/p99 = latency of one batch; {NOISY} = coefficient of variation above {CV_WARNING:.1%} (machine busy: do not trust)",
+        f"timing: {cfg['warmup_ms']:g} ms warm-up, ≥ {cfg['duration_s']:g} s and ≥ {cfg['min_iterations']} iterations per row",
+        "parity vs PyTorch FP32 on the same images (acc = top-1 accuracy with labels); red = outside its precision's tolerance",
+    ]
+    return "\n".join(parts)
+
+
+def best_cpu_lines(doc: dict[str, Any]) -> list[str]:
+    """One sentence per batch: the fastest CPU path that passes parity and its two speed-ups."""
+    lines = []
+    for best in doc.get("best_cpu", []):
+        eager = best.get("vs_torch_cpu_eager_fp32")
+        ort = best.get("vs_ort_cpu_default_fp32")
+        ratios = []
+        if eager is not None:
+            ratios.append(f"{eager:.2f}× PyTorch eager FP32")
+        if ort is not None:
+            ratios.append(f"{ort:.2f}× ONNX Runtime FP32 with default options")
+        lines.append(f"best CPU path at batch {best['batch']}: {best['backend']}:{best['variant']} {best['precision']} "
+                     f"= {best['throughput_ips']:.1f} img/s, top-1 agreement {best['top1_agreement']:.1%}"
+                     + (f" — {', '.join(ratios)}" if ratios else ""))
+    return lines
+
+
+def unavailable_table(doc: dict[str, Any]) -> Table | None:
+    """What did not run, grouped by backend and reason (every combination is in the JSON)."""
+    groups: OrderedDict[tuple[str, str, str], dict[str, list[str]]] = OrderedDict()
+    for item in doc["unavailable"]:
+        key = (item["backend"], item["reason"], item["stage"])
+        entry = groups.setdefault(key, {"variants": [], "precisions": []})
+        if item["variant"] not in entry["variants"]:
+            entry["variants"].append(item["variant"])
+        if item["precision"] not in entry["precisions"]:
+            entry["precisions"].append(item["precision"])
+    if not groups:
+        return None
+    table = Table(title="not run here, and why", title_justify="left")
+    for header in ("backend", "variants", "precisions", "reason"):
+        table.add_column(header, overflow="fold")
+    for (backend, reason, stage), entry in groups.items():
+        text = reason if stage == "discovery" else f"{stage} failed: {reason}"
+        table.add_row(backend, ", ".join(entry["variants"]), ", ".join(entry["precisions"]), Text(text))
+    return table
+
+
+MAX_WIDTH = 240
+
+
+def natural_width(doc: dict[str, Any]) -> int:
+    """How wide the results table wants to be (the CLI renders at least this wide, so that a narrow
+    terminal wraps lines rather than hiding digits)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    probe = Console(width=MAX_WIDTH)
+    widths = [Measurement.get(probe, probe.options, results_table(doc)).maximum] if doc["rows"] else [80]
+    return min(MAX_WIDTH, max(widths))
+
+
+def render(doc: dict[str, Any]) -> Group:
+    """Everything the terminal shows after a run."""
+    parts: list[Any] = []
+    if doc["rows"]:
+        parts.append(results_table(doc))
+    else:
+        parts.append(Text("no backend could run here", style="bold red"))
+    for line in best_cpu_lines(doc):
+        parts.append(Text(line, style="bold"))
+    noisy = sum(1 for r in doc["rows"] if r["cv_warning"])
+    if noisy:
+        parts.append(Text(f"{NOISY} {noisy} row(s) varied by more than {CV_WARNING:.1%}: the machine was busy; "
+                          "re-run on a quiet machine before trusting them", style="yellow"))
+    failed = sum(1 for r in doc["rows"] if not r["parity"]["passed"])
+    if failed:
+        parts.append(Text(f"{failed} row(s) outside their precision's parity tolerance (red):", style="bold red"))
+        for r in doc["rows"]:
+            if not r["parity"]["passed"]:
+                parts.append(Text(f"  {r['backend']}:{r['variant']} {r['precision']} batch {r['batch']}: "
+                                  + "; ".join(r["parity"]["violations"]), style="red"))
+    missing = unavailable_table(doc)
+    if missing is not None:
+        parts.append(missing)
+    return Group(*parts)

@@ -1,0 +1,132 @@
+"""The results of one benchmark run: rows, what did not run and why, and the document the reports read.
+
+Every report (table, JSON, CSV, plot, baseline) reads the same plain-dict document, so a saved
+``--json`` file can be re-plotted or compared later. Its schema is ``results.schema.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gnet.bench.stats import CV_WARNING, LatencyStats
+from gnet.export.metrics import ParityMetrics
+from gnet.export.tolerances import Tolerance
+
+FORMAT = "gnet-bench-results"
+FORMAT_VERSION = 1
+END_TO_END = "end-to-end"
+ON_DEVICE = "on-device"
+BASELINE_TORCH = ("torch-cpu", "eager", "fp32")
+BASELINE_ORT = ("ort-cpu", "default", "fp32")
+
+
+@dataclass
+class Parity:
+    """A row's agreement with PyTorch FP32 on the same real images."""
+
+    metrics: ParityMetrics
+    tolerance: Tolerance
+    violations: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "tolerance": self.tolerance.precision,
+            "violations": list(self.violations),
+            **self.metrics.to_dict(),
+        }
+
+
+@dataclass
+class Row:
+    """One backend × variant × precision × batch × I/O mode, measured and checked."""
+
+    backend: str
+    variant: str
+    precision: str
+    batch: int
+    io: str
+    device: str
+    artifact: str | None
+    throughput_ips: float
+    latency: LatencyStats
+    stages: dict[str, LatencyStats]
+    warmup_iterations: int
+    setup_s: float
+    parity: Parity
+    settings: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "variant": self.variant,
+            "precision": self.precision,
+            "batch": self.batch,
+            "io": self.io,
+            "device": self.device,
+            "artifact": self.artifact,
+            "throughput_ips": self.throughput_ips,
+            "batches_per_s": self.throughput_ips / self.batch,
+            "latency_ms": self.latency.to_dict(),
+            "cv_warning": self.latency.cv > CV_WARNING,
+            "stages_ms": {name: stats.to_dict() for name, stats in self.stages.items()},
+            "warmup_iterations": self.warmup_iterations,
+            "setup_s": self.setup_s,
+            "parity": self.parity.to_dict(),
+            "settings": self.settings,
+            "notes": list(self.notes),
+            "speedup": {},
+        }
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, str, str, int, str]:
+    """What identifies a row across runs (for baselines): backend, variant, precision, batch, I/O mode."""
+    return (row["backend"], row["variant"], row["precision"], int(row["batch"]), row["io"])
+
+
+def row_label(row: dict[str, Any]) -> str:
+    return f"{row['backend']}:{row['variant']}"
+
+
+def add_speedups(rows: list[dict[str, Any]]) -> None:
+    """Fill each row's ``speedup`` with its throughput over torch-cpu eager FP32 and ort-cpu default FP32
+    at the same batch size (end to end), where those rows ran."""
+    refs: dict[tuple[str, str, str, int], float] = {}
+    for row in rows:
+        if row["io"] == END_TO_END:
+            refs[(row["backend"], row["variant"], row["precision"], row["batch"])] = row["throughput_ips"]
+    for row in rows:
+        speedup = {}
+        for name, key in (("vs_torch_cpu_eager_fp32", BASELINE_TORCH), ("vs_ort_cpu_default_fp32", BASELINE_ORT)):
+            ref = refs.get((*key, row["batch"]))
+            speedup[name] = row["throughput_ips"] / ref if ref else None
+        row["speedup"] = speedup
+
+
+def summarize_best_cpu(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per batch size: the fastest CPU row that passes parity, with its two speed-ups (requirement 5)."""
+    best: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row["device"] != "cpu" or not row["parity"]["passed"]:
+            continue
+        current = best.get(row["batch"])
+        if current is None or row["throughput_ips"] > current["throughput_ips"]:
+            best[row["batch"]] = row
+    return [
+        {
+            "batch": batch,
+            "backend": row["backend"],
+            "variant": row["variant"],
+            "precision": row["precision"],
+            "throughput_ips": row["throughput_ips"],
+            "top1_agreement": row["parity"]["top1_agreement"],
+            **row["speedup"],
+        }
+        for batch, row in sorted(best.items())
+    ]

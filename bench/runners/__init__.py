@@ -1,0 +1,97 @@
+"""The runner registry: discovery of every backend × variant × precision, available or not (with why)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gnet.bench.runners.base import PRECISIONS, Availability, PrepareContext, Runner
+from gnet.bench.runners.ort_runner import OrtCpuRunner, OrtCudaRunner, OrtTensorrtRunner
+from gnet.bench.runners.torch_runner import TorchCpuRunner, TorchCudaRunner
+from gnet.bench.runners.trt_runner import TrtRunner
+from gnet.errors import GnetError
+
+__all__ = ["BACKENDS", "Availability", "PrepareContext", "Runner", "Unavailable", "discover", "parse_backends"]
+
+BACKENDS: dict[str, type[Runner]] = {
+    cls.backend: cls
+    for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OrtCudaRunner, OrtTensorrtRunner, TrtRunner)
+}
+"""Every backend gnet knows, in the order the reports list them."""
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A backend × variant × precision that did not run, and the one clause saying why."""
+
+    backend: str
+    variant: str
+    precision: str
+    reason: str
+    stage: str = "discovery"  # discovery | artifact | prepare | run
+
+    def to_dict(self) -> dict[str, str]:
+        return {"backend": self.backend, "variant": self.variant, "precision": self.precision,
+                "reason": self.reason, "stage": self.stage}
+
+
+def all_names() -> list[str]:
+    """``backend`` and ``backend:variant`` names, for help texts and error messages."""
+    return [f"{name}:{v}" for name, cls in BACKENDS.items() for v in cls.variants]
+
+
+def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | None]]:
+    """``"ort-cpu,torch-cpu:eager"`` → ``[("ort-cpu", None), ("torch-cpu", "eager")]``; None → every backend."""
+    if value is None or value == "" or value == "all":
+        return [(name, None) for name in BACKENDS]
+    items = value.split(",") if isinstance(value, str) else list(value)
+    chosen: list[tuple[str, str | None]] = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        name, _, variant = item.partition(":")
+        cls = BACKENDS.get(name)
+        if cls is None:
+            raise GnetError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)} "
+                            f"(optionally with a variant, e.g. ort-cpu:tuned)")
+        if variant and variant not in cls.variants:
+            raise GnetError(f"backend {name} has no variant {variant!r}; its variants are {', '.join(cls.variants)}")
+        chosen.append((name, variant or None))
+    if not chosen:
+        raise GnetError("--backend names no backend")
+    return chosen
+
+
+def parse_precisions(value: str | Sequence[str] | None) -> list[str]:
+    """``"fp32,int8"`` → ``["fp32", "int8"]`` in canonical order; None → all three."""
+    if value is None or value == "":
+        return list(PRECISIONS)
+    items = [p.strip().lower() for p in (value.split(",") if isinstance(value, str) else value) if p.strip()]
+    bad = [p for p in items if p not in PRECISIONS]
+    if bad or not items:
+        raise GnetError(f"unknown precision {bad[0] if bad else value!r}; choose from {', '.join(PRECISIONS)}")
+    return [p for p in PRECISIONS if p in items]
+
+
+def discover(
+    backends: Sequence[tuple[str, str | None]], precisions: Sequence[str]
+) -> tuple[list[Runner], list[Unavailable]]:
+    """Instantiate every selected runner; split them into those that can run here and those that cannot."""
+    ready: list[Runner] = []
+    missing: list[Unavailable] = []
+    for name, only_variant in backends:
+        cls = BACKENDS[name]
+        for precision in precisions:
+            for variant in cls.variants:
+                if only_variant and variant != only_variant:
+                    continue
+                runner = cls(variant, precision)
+                try:
+                    found = runner.available()
+                except Exception as exc:  # noqa: BLE001 - a probe that breaks makes that backend unavailable, not the run
+                    found = Availability.no(f"probing it failed ({type(exc).__name__}: {str(exc)[:160]})")
+                if found.ok:
+                    ready.append(runner)
+                else:
+                    missing.append(Unavailable(name, variant, precision, found.reason))
+    return ready, missing

@@ -1,0 +1,124 @@
+"""The one runner interface every backend implements (after Polygraphy's runners).
+
+A runner is one (backend, variant, precision). The harness asks it whether it can
+run here (``available``), gives it what it needs (``prepare``), and then only
+calls ``run`` (end to end, host array in, host logits out). GPU runners also
+expose the three steps the harness times with CUDA events — ``upload``
+(host→device), ``compute`` and ``download`` (device→host) — so it can split
+the latency and measure ``--on-device`` (input already on the GPU).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gnet.export.weights import LoadedModel
+
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a runner can run here; ``reason`` is one clause saying why not."""
+
+    ok: bool
+    reason: str = ""
+
+    @classmethod
+    def yes(cls) -> Availability:
+        return cls(True, "")
+
+    @classmethod
+    def no(cls, reason: str) -> Availability:
+        return cls(False, reason)
+
+
+@dataclass
+class PrepareContext:
+    """What a runner may need to get ready: the model, its artifacts, the image size, the thread budget."""
+
+    loaded: LoadedModel
+    image_size: int
+    threads: int | None  # --threads; None keeps each backend's own default
+    artifact: Callable[[str], Path]  # prepare_artifacts variant ("fp32", "fp16", "int8", "int8-cpu") → file
+    batches: list[int] = field(default_factory=list)
+
+
+class Runner(ABC):
+    """One backend × variant × precision. Subclasses set ``backend`` and ``device``."""
+
+    backend: ClassVar[str]
+    device: ClassVar[str] = "cpu"  # "cpu" or "cuda"
+    variants: ClassVar[tuple[str, ...]] = ("default",)
+    precisions: ClassVar[tuple[str, ...]] = PRECISIONS
+
+    def __init__(self, variant: str, precision: str) -> None:
+        self.variant = variant
+        self.precision = precision
+        self.setup_s = 0.0  # one-off cost outside the timed loop (session creation, torch.compile, engine load)
+        self.settings: dict[str, Any] = {}  # what this row ran with, recorded in the reports
+        self.notes: list[str] = []
+        self.artifact_path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.backend}:{self.variant}"
+
+    @property
+    def artifact_variant(self) -> str | None:
+        """The ``prepare_artifacts`` variant this runner loads, or None (PyTorch runs the model itself)."""
+        return None
+
+    def available(self) -> Availability:
+        """Whether this backend × variant × precision can run on this machine, and if not, why."""
+        return Availability.yes()
+
+    @abstractmethod
+    def prepare(self, ctx: PrepareContext) -> None:
+        """Load the model or artifact; slow one-off work goes into ``setup_s``."""
+
+    def prepare_batch(self, batch: int) -> None:
+        """Called once before a batch size is checked and timed (compile for a shape, capture a graph)."""
+
+    @abstractmethod
+    def run(self, images: np.ndarray) -> np.ndarray:
+        """End to end: float32 NCHW host images → float32 ``[batch, classes]`` host logits."""
+
+    def close(self) -> None:
+        """Free sessions, GPU memory and threads."""
+
+    # --- GPU timing hooks (``device == "cuda"``) ----------------------------------------------
+    supports_stages: ClassVar[bool] = False
+
+    def upload(self, images: np.ndarray) -> None:
+        """Enqueue host→device copy of ``images`` into the runner's input buffer."""
+        raise NotImplementedError
+
+    def compute(self) -> None:
+        """Enqueue one inference on the uploaded input; does not wait."""
+        raise NotImplementedError
+
+    def download(self) -> np.ndarray:
+        """Enqueue device→host copy of the logits; the array is valid after ``synchronize``."""
+        raise NotImplementedError
+
+    def synchronize(self) -> None:
+        raise NotImplementedError
+
+    def new_event(self) -> Any:
+        raise NotImplementedError
+
+    def record(self, event: Any) -> None:
+        raise NotImplementedError
+
+    def elapsed_ms(self, start: Any, end: Any) -> float:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.precision}>"

@@ -1,0 +1,135 @@
+"""The timing loop, as trtexec defines it: time-based warm-up, then a duration with a minimum iteration count.
+
+One iteration is one batch through ``runner.run`` (end to end: host images in, host logits out).
+GPU runners are also timed step by step with their events — host→device, compute,
+device→host — and, with ``on_device``, with the input already on the GPU (compute only).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gnet.bench.runners.base import Runner
+from gnet.errors import GnetError
+
+STAGES = ("h2d", "compute", "d2h")
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    """trtexec's defaults: --warmUp=200 (ms), --duration=3 (s), --iterations=10 (minimum)."""
+
+    warmup_ms: float = 200.0
+    duration_s: float = 3.0
+    min_iterations: int = 10
+
+    def check(self) -> None:
+        if self.warmup_ms < 0:
+            raise GnetError(f"--warmup-ms must be 0 or more, not {self.warmup_ms:g}")
+        if self.duration_s < 0:
+            raise GnetError(f"--duration-s must be 0 or more, not {self.duration_s:g}")
+        if self.min_iterations < 1:
+            raise GnetError(f"--min-iterations must be at least 1, not {self.min_iterations}")
+
+
+@dataclass
+class Timing:
+    """Per-iteration latencies (ms) of one timed loop, and, for GPU runners, of each step."""
+
+    latencies_ms: list[float]
+    warmup_iterations: int
+    stages_ms: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.latencies_ms) / 1000.0
+
+
+Tick = Callable[[float], None]
+"""Called after each timed iteration with the fraction of the duration done (for a progress bar)."""
+
+
+def _loop(step: Callable[[bool], float], config: TimingConfig, tick: Tick | None) -> tuple[list[float], int]:
+    """Warm up for ``warmup_ms`` (at least once), then time until both the duration and the count are reached.
+
+    ``step(timed)`` runs one iteration and returns its latency in ms; ``timed`` is False during warm-up.
+    """
+    warm_end = time.perf_counter() + config.warmup_ms / 1000.0
+    warmups = 0
+    while True:
+        step(False)
+        warmups += 1
+        if time.perf_counter() >= warm_end:
+            break
+    latencies: list[float] = []
+    start = time.perf_counter()
+    end = start + config.duration_s
+    while True:
+        latencies.append(step(True))
+        now = time.perf_counter()
+        if tick is not None:
+            tick(min(1.0, (now - start) / config.duration_s) if config.duration_s > 0 else 1.0)
+        if now >= end and len(latencies) >= config.min_iterations:
+            break
+    return latencies, warmups
+
+
+def time_end_to_end(runner: Runner, images: np.ndarray, config: TimingConfig, tick: Tick | None = None) -> Timing:
+    """Host wall time of ``runner.run(images)`` per iteration (for a GPU runner, also split into steps)."""
+    if runner.supports_stages:
+        return _time_stages(runner, images, config, tick, on_device=False)
+
+    def step(timed: bool) -> float:
+        t0 = time.perf_counter_ns()
+        runner.run(images)
+        return (time.perf_counter_ns() - t0) / 1e6
+
+    latencies, warmups = _loop(step, config, tick)
+    return Timing(latencies, warmups)
+
+
+def time_on_device(runner: Runner, images: np.ndarray, config: TimingConfig, tick: Tick | None = None) -> Timing:
+    """The input uploaded once; each iteration is one compute, waited for (logits stay on the GPU)."""
+    if not runner.supports_stages:
+        raise GnetError(f"{runner.name} runs on the CPU and has no on-device mode")
+    return _time_stages(runner, images, config, tick, on_device=True)
+
+
+def _time_stages(runner: Runner, images: np.ndarray, config: TimingConfig, tick: Tick | None, on_device: bool) -> Timing:
+    events = [runner.new_event() for _ in range(4)]
+    stages: dict[str, list[float]] = {name: [] for name in (("compute",) if on_device else STAGES)}
+
+    if on_device:
+        runner.upload(images)
+        runner.synchronize()
+
+    def step(timed: bool) -> float:
+        t0 = time.perf_counter_ns()
+        if on_device:
+            runner.record(events[1])
+            runner.compute()
+            runner.record(events[2])
+            runner.synchronize()
+        else:
+            runner.record(events[0])
+            runner.upload(images)
+            runner.record(events[1])
+            runner.compute()
+            runner.record(events[2])
+            runner.download()
+            runner.record(events[3])
+            runner.synchronize()
+        wall = (time.perf_counter_ns() - t0) / 1e6
+        if timed:
+            stages["compute"].append(runner.elapsed_ms(events[1], events[2]))
+            if not on_device:
+                stages["h2d"].append(runner.elapsed_ms(events[0], events[1]))
+                stages["d2h"].append(runner.elapsed_ms(events[2], events[3]))
+        return wall
+
+    latencies, warmups = _loop(step, config, tick)
+    return Timing(latencies, warmups, stages)
