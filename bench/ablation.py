@@ -1,9 +1,11 @@
 """What each ONNX Runtime CPU option buys: ``gnet bench --ort-ablation``.
 
 For each precision and batch size, every configuration below is timed in the same run,
-interleaved one batch at a time (round robin, the order rotating each round), and each
-figure is the batch size over the median latency: a machine that gets busier or quieter
-mid-run then shifts every configuration alike instead of favouring whichever ran first:
+interleaved in short blocks (round robin, a few batches per configuration per round, the
+order rotating each round; the first batch of each block is not recorded, so no configuration
+inherits the previous one's spinning threads), and each figure is the batch size over the
+median latency: a machine that gets busier or quieter mid-run then shifts every
+configuration alike instead of favouring whichever ran first:
 
 * ``default``: ``InferenceSession(path)`` with nothing set (the reference);
 * ``+ option``: the default plus that one option;
@@ -14,7 +16,6 @@ mid-run then shifts every configuration alike instead of favouring whichever ran
 from __future__ import annotations
 
 import statistics
-import time
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -23,7 +24,7 @@ from rich.table import Table
 from gnet.bench.runners.ort_runner import DEFAULT, OrtCpuRunner, OrtTuning, tuned
 from gnet.bench.runners.torch_runner import physical_cores
 from gnet.bench.stats import summarize
-from gnet.bench.timing import TimingConfig
+from gnet.bench.timing import round_robin
 
 
 
@@ -63,36 +64,6 @@ class AblationRow:
     @property
     def cv(self) -> float:
         return summarize(self.latencies_ms).cv
-
-
-def round_robin(runners: list[Any], data: Any, config: TimingConfig, tick: Any = None) -> list[list[float]]:
-    """Latencies of each runner, one batch per runner per round, the starting runner rotating each round.
-
-    Warm-up: ``warmup_ms`` per runner, one call each at least. Then rounds until ``duration_s`` per runner
-    has passed in total and every runner has ``min_iterations`` latencies.
-    """
-    for runner in runners:
-        end = time.perf_counter() + config.warmup_ms / 1000.0
-        runner.run(data)
-        while time.perf_counter() < end:
-            runner.run(data)
-    out: list[list[float]] = [[] for _ in runners]
-    start = time.perf_counter()
-    budget = config.duration_s * len(runners)
-    index = 0
-    while True:
-        order = list(range(len(runners)))
-        order = order[index % len(runners):] + order[:index % len(runners)]
-        for i in order:
-            t0 = time.perf_counter_ns()
-            runners[i].run(data)
-            out[i].append((time.perf_counter_ns() - t0) / 1e6)
-        index += 1
-        elapsed = time.perf_counter() - start
-        if tick is not None and budget > 0:
-            tick(min(1.0, elapsed / budget))
-        if elapsed >= budget and index >= config.min_iterations:
-            return out
 
 
 def configurations(cores: int, threads: int | None) -> list[tuple[str, OrtTuning | None]]:

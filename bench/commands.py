@@ -1,13 +1,31 @@
-"""``gnet bench`` (also installed as ``gnet-bench``): a thin shell over :func:`gnet.bench.harness.run_benchmark`."""
+"""``gnet bench`` (also installed as ``gnet-bench``): a thin shell over :func:`gnet.bench.harness.run_benchmark`.
+
+``gnet.cli`` imports this module at its bottom to register the command, so this module
+reaches back into ``gnet.cli`` (error handling, consoles) only when the command runs:
+importing either module first works.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-from gnet.cli import console, err_console, friendly_errors, parse_batches
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``gnet.cli.friendly_errors``, looked up when the command runs (see the module docstring)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from gnet.cli import friendly_errors as handle
+
+        return handle(func)(*args, **kwargs)
+
+    return wrapper
 
 BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, ort-cuda, "
                 "ort-trt, trt (e.g. ort-cpu:tuned,torch-cpu:eager) [default: all; unavailable ones are listed with why].")
@@ -68,6 +86,7 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
     from gnet.bench.harness import BenchConfig, run_benchmark
     from gnet.bench.progress import RichProgress
     from gnet.bench.timing import TimingConfig
+    from gnet.cli import console, err_console, parse_batches
 
     config = BenchConfig(
         backends=backends, precisions=precisions, batches=parse_batches(batches) or [64], threads=threads,
@@ -89,7 +108,9 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
 
         with RichProgress(err_console) as progress:
             result = run_ablation(config, progress)
-        console.print(ablation_table(result))
+        from rich.console import Console
+
+        Console(width=max(console.width, 110), highlight=False).print(ablation_table(result))
         return
 
     with RichProgress(err_console) as progress:
@@ -103,6 +124,7 @@ def _report(doc: dict, json_path: str | None, csv_path: str | None, plot_path: s
     from rich.console import Console
 
     from gnet.bench.report_table import natural_width, render
+    from gnet.cli import console
 
     wide = Console(width=max(console.width, natural_width(doc)), highlight=False)  # a narrow terminal wraps; no column is hidden
     wide.print(render(doc))
@@ -130,6 +152,7 @@ def _list_backends(config) -> None:
     from gnet.bench.runners import discover, parse_backends, parse_precisions
 
     from gnet.bench.report_table import unavailable_table
+    from gnet.cli import console
 
     ready, missing = discover(parse_backends(config.backends), parse_precisions(config.precisions))
     table = Table(title="can run here", title_justify="left")

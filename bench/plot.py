@@ -34,6 +34,7 @@ def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     groups = _series(doc)
     batches = sorted({r["batch"] for r in doc["rows"]})
@@ -41,13 +42,16 @@ def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
     at_top = [rows[-1] for rows in groups.values() if rows[-1]["batch"] == top_batch]
     height = max(4.5, 0.32 * max(len(groups), len(at_top)) + 2.5) + (0.12 * len(groups) if len(batches) > 1 else 0)
     fig, (ax_tp, ax_lat) = plt.subplots(1, 2, figsize=(15, height), constrained_layout=True)
-    colors = plt.get_cmap("tab20")
+    palette = [c for i, c in enumerate(plt.get_cmap("tab20").colors) if i not in (6, 7)]  # red means a parity failure
+
+    def colors(index: int) -> Any:
+        return palette[index % len(palette)]
 
     if len(batches) > 1:
         for i, (label, rows) in enumerate(groups.items()):
             failed = any(not r["parity"]["passed"] for r in rows)
             ax_tp.plot([r["batch"] for r in rows], [r["throughput_ips"] for r in rows],
-                       marker=PRECISION_MARKERS.get(rows[0]["precision"], "o"), color=colors(i % 20),
+                       marker=PRECISION_MARKERS.get(rows[0]["precision"], "o"), color=colors(i),
                        linestyle="--" if failed else "-", label=label + (" (parity FAIL)" if failed else ""))
         ax_tp.set_xscale("log", base=2)
         ax_tp.set_xticks(batches, [str(b) for b in batches])
@@ -58,9 +62,12 @@ def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
     else:
         labels = list(groups)
         values = [groups[k][-1]["throughput_ips"] for k in labels]
-        bar_colors = ["tab:red" if not groups[k][-1]["parity"]["passed"] else colors(i % 20) for i, k in enumerate(labels)]
+        bar_colors = ["tab:red" if not groups[k][-1]["parity"]["passed"] else colors(i) for i, k in enumerate(labels)]
         y = range(len(labels))
-        ax_tp.barh(list(y), values, color=bar_colors)
+        bars = ax_tp.barh(list(y), values, color=bar_colors)
+        for bar, key in zip(bars, labels):
+            if not groups[key][-1]["parity"]["passed"]:
+                bar.set_hatch("//")
         ax_tp.set_yticks(list(y), [k + ("  (parity FAIL)" if not groups[k][-1]["parity"]["passed"] else "") for k in labels],
                          fontsize=8)
         ax_tp.invert_yaxis()
@@ -75,7 +82,7 @@ def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
     labels = [series_label(r) for r in at_top]
     y = list(range(len(at_top)))
     medians = [r["latency_ms"]["median_ms"] for r in at_top]
-    ax_lat.barh(y, medians, color=[colors(list(groups).index(lbl) % 20) for lbl in labels], alpha=0.55, label="median")
+    ax_lat.barh(y, medians, color=[colors(list(groups).index(lbl)) for lbl in labels], alpha=0.55, label="median")
     for name, marker in (("p90_ms", "|"), ("p95_ms", "x"), ("p99_ms", "D")):
         ax_lat.scatter([r["latency_ms"][name] for r in at_top], y, marker=marker, color="black", s=28, zorder=3,
                        label=name.replace("_ms", ""))
@@ -84,6 +91,9 @@ def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
     ax_lat.set_yticks(y, labels, fontsize=8)
     ax_lat.invert_yaxis()
     ax_lat.set_xscale("log")
+    ax_lat.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax_lat.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax_lat.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax_lat.set_xlabel(f"latency per batch of {top_batch} (ms, log scale)")
     ax_lat.set_title(f"latency percentiles at batch {top_batch}")
     ax_lat.grid(True, axis="x", which="both", alpha=0.3)

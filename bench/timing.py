@@ -8,7 +8,7 @@ device→host — and, with ``on_device``, with the input already on the GPU (co
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -133,3 +133,40 @@ def _time_stages(runner: Runner, images: np.ndarray, config: TimingConfig, tick:
 
     latencies, warmups = _loop(step, config, tick)
     return Timing(latencies, warmups, stages)
+
+
+BLOCK = 4
+"""Batches per configuration per round; the first of each block is a warm-up and is not recorded, so a
+configuration never inherits the previous one's spinning threads or cold caches."""
+
+
+def round_robin(runners: Sequence[Runner], data: np.ndarray, config: TimingConfig, tick: Tick | None = None) -> list[list[float]]:
+    """Latencies of each runner, in rounds of ``BLOCK`` batches per runner, the starting runner rotating each round.
+
+    Warm-up: ``warmup_ms`` per runner, one call each at least. Then rounds until ``duration_s`` per runner
+    has passed in total and every runner has ``min_iterations`` latencies.
+    """
+    for runner in runners:
+        end = time.perf_counter() + config.warmup_ms / 1000.0
+        runner.run(data)
+        while time.perf_counter() < end:
+            runner.run(data)
+    out: list[list[float]] = [[] for _ in runners]
+    start = time.perf_counter()
+    budget = config.duration_s * len(runners)
+    index = 0
+    while True:
+        order = list(range(len(runners)))
+        order = order[index % len(runners):] + order[:index % len(runners)]
+        for i in order:
+            runners[i].run(data)  # the block's warm-up
+            for _ in range(BLOCK - 1):
+                t0 = time.perf_counter_ns()
+                runners[i].run(data)
+                out[i].append((time.perf_counter_ns() - t0) / 1e6)
+        index += 1
+        elapsed = time.perf_counter() - start
+        if tick is not None and budget > 0:
+            tick(min(1.0, elapsed / budget))
+        if elapsed >= budget and min(len(v) for v in out) >= config.min_iterations:
+            return out

@@ -86,6 +86,9 @@ def test_settings_say_what_ran(doc: dict):
     tuned = by[("ort-cpu", "tuned", "int8", 1)]
     assert tuned["artifact"] == "googlenet_int8_cpu.qdq.onnx"
     assert isinstance(tuned["settings"]["session_options"], dict) and tuned["settings"]["session_options"]
+    layouts = tuned["settings"]["layout_by_batch"]  # the layout autotuned for each batch size
+    assert set(layouts) == {"1", "2"} and "workers" not in layouts["1"]
+    assert set(tuned["settings"]["autotune_img_s_by_batch"]["2"]) >= {layouts["2"]}
     assert by[("torch-cpu", "eager", "fp32", 1)]["artifact"] is None
 
 
@@ -204,3 +207,49 @@ def test_tiled_timing_batches_are_real_images(doc: dict):
     photos = load_packaged_photos(64).take(3)
     batch = photos.tile(8)
     assert batch.shape == (8, 3, 64, 64) and np.array_equal(batch[3], photos.data[0])
+
+
+def test_tuned_ort_splits_and_chunks_without_changing_the_logits(tmp_path_factory: pytest.TempPathFactory):
+    """Workers × sub-batches × fixed shapes × I/O binding give the default session's logits, in order."""
+    from gnet.bench.runners.base import PrepareContext
+    from gnet.bench.runners.ort_runner import OrtCpuRunner, chunk_sizes, tuned
+    from gnet.export.images import load_packaged_photos
+    from gnet.export.weights import load_random
+
+    assert chunk_sizes(5, 2) == [2, 2, 1] and chunk_sizes(4, 0) == [4] and chunk_sizes(3, 8) == [3]
+    loaded = load_random(1)
+    from gnet.bench.harness import ArtifactStore, Silent
+
+    store = ArtifactStore(loaded, bench_artifacts(tmp_path_factory), 64, Silent())
+    ctx = PrepareContext(loaded, 64, None, store, [5])
+    images = load_packaged_photos(64).tile(5)
+    plain = OrtCpuRunner("default", "fp32")
+    plain.prepare(ctx)
+    expected = plain.run(images)
+    plain.close()
+    for tuning in (tuned(2).replace(sub_batch=2), tuned(2).replace(workers=1, sub_batch=0, io_binding=False),
+                   tuned(3).replace(fixed_batch=False, sub_batch=1)):
+        runner = OrtCpuRunner("tuned", "fp32", tuning)
+        runner.prepare(ctx)
+        for batch in (5, 1, 5):
+            got = runner.run(images[:batch])
+            assert got.shape == (batch, 1000)
+            np.testing.assert_allclose(got, expected[:batch], rtol=1e-5, atol=1e-5)
+        runner.close()
+
+
+def test_importing_the_command_module_first_works():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import gnet.bench.commands as c; print(c.bench_cmd.name)"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "bench", proc.stderr
+
+
+def test_schema_agrees_with_jsonschema_where_installed(doc: dict):
+    jsonschema = pytest.importorskip("jsonschema")
+    from gnet.bench.schema import schema
+
+    jsonschema.Draft202012Validator.check_schema(schema())
+    jsonschema.Draft202012Validator(schema()).validate(json.loads(json.dumps(doc)))

@@ -108,3 +108,17 @@ def test_cpu_runner_has_no_on_device_mode_and_bad_config_is_refused():
     for bad in (TimingConfig(-1, 1, 1), TimingConfig(1, -1, 1), TimingConfig(1, 1, 0)):
         with pytest.raises(GnetError):
             bad.check()
+
+
+def test_ablation_round_robin_and_configurations():
+    from gnet.bench.ablation import configurations
+    from gnet.bench.timing import BLOCK, round_robin
+
+    runners = [CountingRunner() for _ in range(3)]
+    out = round_robin(runners, np.zeros((1, 3, 8, 8), np.float32), TimingConfig(0.0, 0.0, 4))
+    assert all(len(v) >= 4 and len(v) % (BLOCK - 1) == 0 for v in out)
+    assert all(r.calls == runners[0].calls for r in runners)  # every configuration ran as often
+    names = [name for name, _ in configurations(2, None)]
+    assert names[0] == "default" and "tuned" in names
+    assert any(n.startswith("tuned − workers") for n in names) and any(n.startswith("+ I/O binding") for n in names)
+    assert dict(configurations(2, None))["default"] is None

@@ -78,10 +78,20 @@ def tuned(threads: int | None = None) -> OrtTuning:
         fixed_batch=True,
         io_binding=True,
         denormal_as_zero=True,
-        optimized_model_cache=True,
         workers=cores,
         sub_batch=16,
     )
+
+
+def layouts(cores: int) -> dict[str, dict[str, int]]:
+    """How the tuned row may spread a batch over the cores; which is fastest depends on the CPU, the
+    image size and the precision, so ``ort-cpu:tuned`` measures them (see :meth:`OrtCpuRunner.prepare_batch`)."""
+    return {
+        f"{cores} intra-op threads": {"workers": 1, "sub_batch": 0},
+        f"{cores} intra-op threads, chunks of 16": {"workers": 1, "sub_batch": 16},
+        f"{cores} workers": {"workers": cores, "sub_batch": 0},
+        f"{cores} workers, chunks of 16": {"workers": cores, "sub_batch": 16},
+    }
 
 
 def _first_line(exc: BaseException) -> str:
@@ -178,7 +188,12 @@ class _Session:
 
 
 class OrtCpuRunner(Runner):
-    """ONNX Runtime's CPU execution provider."""
+    """ONNX Runtime's CPU execution provider.
+
+    ``tuned`` without an explicit tuning takes :func:`tuned`'s options and, per batch size, times
+    each of :func:`layouts` briefly on this machine (interleaved, median latency; outside the
+    timing, counted in ``setup_s``) and keeps the fastest — as TensorRT picks tactics.
+    """
 
     backend = "ort-cpu"
     device = "cpu"
@@ -193,6 +208,9 @@ class OrtCpuRunner(Runner):
         self._pool: ThreadPoolExecutor | None = None
         self._out: dict[int, np.ndarray] = {}
         self._plain: Any = None
+        self._autotune = variant == "tuned" and tuning is None
+        self._ctx: PrepareContext | None = None
+        self._chosen: dict[int, OrtCpuRunner] = {}
 
     @property
     def artifact_variant(self) -> str:
@@ -224,9 +242,13 @@ class OrtCpuRunner(Runner):
         else:
             self.tuning = self.tuning or tuned(ctx.threads)
             self._threads = self.tuning.threads or ctx.threads
+            self._ctx = ctx
             if self.tuning.optimized_model_cache:
                 self._path = ensure_optimized(self._path)
             self.settings = {"session_options": self.tuning.describe(), "threads": self._threads or "ORT default"}
+            if self._autotune:
+                self.settings["session_options"] = {k: v for k, v in self.tuning.describe().items()
+                                                    if k not in ("workers", "sub_batch")}
         self.setup_s += time.perf_counter() - start
 
     def _session(self, path: str, options: Any) -> Any:
@@ -273,8 +295,44 @@ class OrtCpuRunner(Runner):
         return plan
 
     def prepare_batch(self, batch: int) -> None:
-        if self._plain is None:
+        if self._autotune:
+            self._pick_layout(batch)
+        elif self._plain is None:
             self._plan(batch)  # create the sessions now, outside the timing
+
+    def _pick_layout(self, batch: int) -> OrtCpuRunner:
+        """Time every layout briefly at this batch size and keep the fastest (the others are closed)."""
+        from gnet.bench.timing import TimingConfig, round_robin
+
+        if batch in self._chosen:
+            return self._chosen[batch]
+        assert self.tuning is not None and self._ctx is not None
+        start = time.perf_counter()
+        cores = self.tuning.threads or physical_cores()
+        names, candidates = [], []
+        for name, layout in layouts(cores).items():
+            if layout["workers"] > batch:
+                continue
+            runner = OrtCpuRunner("tuned", self.precision, self.tuning.replace(**layout))
+            runner.prepare(self._ctx)
+            runner.prepare_batch(batch)
+            names.append(name)
+            candidates.append(runner)
+        size = self._ctx.image_size
+        data = np.random.default_rng(0).standard_normal((batch, 3, size, size)).astype(np.float32)
+        latencies = round_robin(candidates, data, TimingConfig(warmup_ms=50.0, duration_s=0.4, min_iterations=3))
+        medians = [float(np.median(v)) for v in latencies]
+        best = int(np.argmin(medians))
+        for index, runner in enumerate(candidates):
+            if index != best:
+                runner.close()
+        self._chosen[batch] = candidates[best]
+        self.artifact_path = candidates[best].artifact_path
+        self.setup_s += time.perf_counter() - start
+        self.settings.setdefault("layout_by_batch", {})[str(batch)] = names[best]
+        self.settings.setdefault("autotune_img_s_by_batch", {})[str(batch)] = {
+            name: round(batch / (median / 1000.0), 1) for name, median in zip(names, medians)}
+        return candidates[best]
 
     @staticmethod
     def _run_worker(session: _Session, chunks: list[int], images: np.ndarray, out: np.ndarray) -> None:
@@ -289,6 +347,8 @@ class OrtCpuRunner(Runner):
             dtype = np.float16 if feed.type == "tensor(float16)" else np.float32
             return np.asarray(self._plain.run(None, {feed.name: images.astype(dtype, copy=False)})[0], dtype=np.float32)
         batch = int(images.shape[0])
+        if self._autotune:
+            return self._pick_layout(batch).run(images)
         plan = self._plan(batch)
         out = self._out.get(batch)
         if out is None:
@@ -306,6 +366,9 @@ class OrtCpuRunner(Runner):
         return out.copy()
 
     def close(self) -> None:
+        for runner in self._chosen.values():
+            runner.close()
+        self._chosen.clear()
         self._sessions.clear()
         self._out.clear()
         self._plain = None

@@ -18,13 +18,19 @@ INT8_REASON = "gnet has no PyTorch INT8 path; the INT8 Q/DQ graph runs on ort-cp
 
 
 def _quiet_compile() -> Any:
-    """Inductor's advice to enable TF32 is not for gnet: FP32 rows stay FP32 on purpose."""
+    """Silence what torch.compile says that is not for gnet's users: Inductor's advice to enable TF32
+    (FP32 rows stay FP32 on purpose) and, on a CPU-only machine, that no CUDA runtime was found."""
     import contextlib
+    import logging
     import warnings
 
     stack = contextlib.ExitStack()
     stack.enter_context(warnings.catch_warnings())
     warnings.filterwarnings("ignore", message=".*TensorFloat32 tensor cores.*")
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    stack.callback(logger.setLevel, previous)
     return stack
 
 
