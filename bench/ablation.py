@@ -91,7 +91,7 @@ def run_ablation(config: Any, progress: Any) -> dict[str, Any]:
     precisions = parse_precisions(config.precisions)
     batches = sorted(set(config.batches))
     chosen = choose_weights(config.weights, config.seed)
-    size = image_size_for(chosen.loaded, config.image_size)
+    size = image_size_for(config.image_size)
     progress.message(f"weights: {chosen.loaded.weights} — {chosen.reason}; image size {size}")
     images = parity_images(chosen.loaded, config.images, size, config.parity_limit)
     store = ArtifactStore(chosen.loaded, Path(config.artifacts), size, progress)

@@ -191,7 +191,7 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
 
     chosen = choose_weights(config.weights, config.seed)
     loaded = chosen.loaded
-    size = image_size_for(loaded, config.image_size)
+    size = image_size_for(config.image_size)
     progress.message(f"weights: {loaded.weights} — {chosen.reason}; image size {size}")
     images = parity_images(loaded, config.images, size, config.parity_limit)
     reference = torch_logits(loaded.model, images.data)

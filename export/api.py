@@ -17,6 +17,7 @@ from gnet.export.parity import ParityReport, check_onnx
 from gnet.export.precision import CalibrationSettings, PrecisionResult, write_precision
 from gnet.export.reference import torch_logits
 from gnet.export.weights import LoadedModel, load_weights
+from gnet.export.weights_choice import choose_weights
 
 DEFAULT_OUTPUT_DIR = Path("artifacts")
 PARITY_IMAGE_LIMIT: int | None = None  # every image of the source (the fixture's held-out split has 540)
@@ -46,7 +47,7 @@ def parity_images(loaded: LoadedModel, source: str | Path | None, image_size: in
 
 
 def export_model(
-    weights: str = "imagenet",
+    weights: str = "imagenet",  # or "auto" (see gnet.export.weights_choice), "random", a path
     output: str | Path | None = None,
     seed: int = 0,
     image_size: int | None = None,
@@ -67,22 +68,29 @@ def export_model(
     FP16 and INT8 start from the FP32 ONNX in the same folder (``googlenet_fp32.onnx``),
     reused when it was exported from the same weights, size and opset, else written first.
     """
-    loaded = load_weights(weights, seed=seed, transform_input=transform_input)
+    chosen = choose_weights(weights, seed=seed, transform_input=transform_input)
+    loaded = chosen.loaded
     size = image_size or loaded.image_size or 224
     evaluation = parity_images(loaded, images, size)
     if precision == "fp32":
         dest = Path(output) if output else DEFAULT_OUTPUT_DIR / artifact_name("fp32")
-        return export_fp32(loaded, dest, evaluation, size, opset, exporter, batches)
+        result = export_fp32(loaded, dest, evaluation, size, opset, exporter, batches)
+        if weights == "auto":
+            result.notes.insert(0, chosen.reason)
+        return result
     variant = "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
     dest = Path(output) if output else DEFAULT_OUTPUT_DIR / artifact_name(variant)
     fp32_path = dest.parent / artifact_name("fp32")
     reference = torch_logits(loaded.model, evaluation.data)
     if not _matches(fp32_path, loaded, size, opset, "fp32"):
         export_fp32(loaded, fp32_path, evaluation, size, opset, exporter, batches, reference)
-    return write_precision(
+    result = write_precision(
         loaded, fp32_path, dest, precision, evaluation, reference, io_dtype=io_dtype, int8_target=int8_target,
         calib=calib, keep_fp=keep_fp, batches=batches, progress=progress,
     )
+    if weights == "auto":
+        result.notes.insert(0, chosen.reason)
+    return result
 
 
 def _matches(path: Path, loaded: LoadedModel, image_size: int, opset: int | None, precision: str,

@@ -7,7 +7,7 @@ import io
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class ExportResult:
     path: Path
     parity: ParityReport
     metadata: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
 
 
 def _torch_export(model: torch.nn.Module, image_size: int, opset: int, exporter: str, dest: Path) -> None:

@@ -65,7 +65,8 @@ def cli() -> None:
     """
 
 
-WEIGHTS_HELP = "imagenet (torchvision IMAGENET1K_V1), random (with --seed), or a checkpoint file"
+WEIGHTS_HELP = ("imagenet (torchvision IMAGENET1K_V1), random (with --seed), a checkpoint file, or auto "
+                "(imagenet if cached or downloadable, else the trained fixture, else random)")
 
 
 @cli.command("export")
@@ -119,8 +120,8 @@ def export_cmd(weights: str, seed: int, output: str | None, image_size: int | No
             precision=precision, io_dtype=io_dtype, int8_target=int8_target, calib=calib, keep_fp=keep_fp,
             progress=progress,
         )
-    for note in getattr(result, "notes", []):
-        console.print(note)
+    for note in result.notes:
+        console.print(escape(note))
     console.print(parity_table(result.parity))
     console.print(f"wrote [bold]{escape(str(result.path))}[/] (weights: {escape(result.metadata['weights'])})")
 

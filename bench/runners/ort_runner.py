@@ -21,6 +21,7 @@ from gnet.bench.runners.torch_runner import physical_cores
 from gnet.errors import GnetError
 
 GRAPH_LEVELS = ("disable", "basic", "extended", "layout", "all")
+AUTOTUNE_ITERATIONS = 6
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def layouts(cores: int) -> dict[str, dict[str, int]]:
     return {
         f"{cores} intra-op threads": {"workers": 1, "sub_batch": 0},
         f"{cores} intra-op threads, chunks of 16": {"workers": 1, "sub_batch": 16},
+        f"{cores} intra-op threads, chunks of 32": {"workers": 1, "sub_batch": 32},
         f"{cores} workers": {"workers": cores, "sub_batch": 0},
         f"{cores} workers, chunks of 16": {"workers": cores, "sub_batch": 16},
     }
@@ -320,7 +322,10 @@ class OrtCpuRunner(Runner):
             candidates.append(runner)
         size = self._ctx.image_size
         data = np.random.default_rng(0).standard_normal((batch, 3, size, size)).astype(np.float32)
-        latencies = round_robin(candidates, data, TimingConfig(warmup_ms=50.0, duration_s=0.4, min_iterations=3))
+        # Interleaved, at least AUTOTUNE_ITERATIONS batches each: at 224 px a batch of 64 takes ~0.7 s on
+        # 2 cores, and three samples per layout picked by noise rather than by speed.
+        latencies = round_robin(candidates, data, TimingConfig(warmup_ms=50.0, duration_s=0.4,
+                                                               min_iterations=AUTOTUNE_ITERATIONS))
         medians = [float(np.median(v)) for v in latencies]
         best = int(np.argmin(medians))
         for index, runner in enumerate(candidates):

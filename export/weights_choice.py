@@ -1,0 +1,40 @@
+"""``--weights auto``: torchvision's ImageNet weights, else the trained fixture, else seeded random weights.
+
+Used by every command that must run offline (``make onnx``/``make engine`` with their default
+``WEIGHTS=auto``, and the benchmark); the choice and its reason are said once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gnet.errors import GnetError
+from gnet.export.fixture import FIXTURE_CHECKPOINT, fixture_available
+from gnet.export.weights import LoadedModel, imagenet_available, load_imagenet, load_random, load_weights
+
+
+@dataclass
+class ChosenWeights:
+    """The loaded model and the sentence that says why these weights were chosen."""
+
+    loaded: LoadedModel
+    reason: str
+
+
+def choose_weights(spec: str = "auto", seed: int = 0, transform_input: bool | None = None,
+                   fixture: str | Path = FIXTURE_CHECKPOINT) -> ChosenWeights:
+    """Resolve ``--weights``; ``auto`` prefers ImageNet, then the trained fixture, then seeded random weights."""
+    if spec != "auto":
+        return ChosenWeights(load_weights(spec, seed=seed, transform_input=transform_input), f"--weights {spec}")
+    if imagenet_available():
+        return ChosenWeights(load_imagenet(allow_download=False), "auto: torchvision's ImageNet weights are cached")
+    try:
+        return ChosenWeights(load_imagenet(), "auto: downloaded torchvision's ImageNet weights")
+    except GnetError as exc:
+        why = str(exc).split(";")[0]
+    if fixture_available(fixture):
+        return ChosenWeights(load_weights(str(fixture)),
+                             f"auto: ImageNet weights unavailable ({why}); using the trained fixture {fixture}")
+    return ChosenWeights(load_random(seed), f"auto: ImageNet weights unavailable ({why}) and no trained fixture "
+                                            f"(gnet fixture trains one); using seeded random weights (seed {seed}), whose parity says little")
