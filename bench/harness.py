@@ -114,8 +114,11 @@ class ArtifactStore:
         return self._paths[variant]
 
 
-def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: int) -> Parity:
-    """Run every parity image through ``runner`` in batches of exactly ``batch`` (the last one padded)."""
+def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: int, trained: bool = True) -> Parity:
+    """Run every parity image through ``runner`` in batches of exactly ``batch`` (the last one padded).
+
+    ``trained=False`` (seeded random weights) judges reduced precisions on their error bounds only.
+    """
     from gnet.export.metrics import compare_logits
     from gnet.export.tolerances import tolerance_for
 
@@ -128,7 +131,7 @@ def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: i
         outputs.append(np.array(runner.run(np.ascontiguousarray(chunk)), dtype=np.float32)[:count])
     candidate = np.concatenate(outputs)
     metrics = compare_logits(reference, candidate, images.labels)
-    tolerance = tolerance_for(runner.precision)
+    tolerance = tolerance_for(runner.precision, trained)
     return Parity(metrics, tolerance, tolerance.violations(metrics))
 
 
@@ -163,7 +166,7 @@ def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, refere
             progress.row(f"{runner.name} {runner.precision} batch {batch}: preparing")
             runner.prepare_batch(batch)
             progress.row(f"{runner.name} {runner.precision} batch {batch}: parity on {len(images)} images")
-            parity = run_parity(runner, images, reference, batch)
+            parity = run_parity(runner, images, reference, batch, trained=ctx.loaded.trained)
             timed_images = images.tile(batch)
             for io in ios:
                 progress.row(f"{runner.name} {runner.precision} batch {batch} {io}: timing")

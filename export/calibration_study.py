@@ -29,7 +29,7 @@ def main() -> int:
         console.print(f"{FIXTURE_CHECKPOINT} is missing: run `make fixture` first")
         return 1
     table = Table(title=f"calibration methods on the fixture ({FIXTURE_CHECKPOINT}); 200 calibration / 540 held-out digits")
-    for column in ("target", "method", "calibrate+quantize s", "cos min", "top-1 agree", "accuracy", "drop (pt)"):
+    for column in ("target", "method", "s (calibrate, quantize, check)", "cos min", "top-1 agree", "accuracy", "drop (pt)"):
         table.add_column(column, justify="right")
     with tempfile.TemporaryDirectory(prefix="gnet-study-") as tmp:
         for target in INT8_TARGETS:

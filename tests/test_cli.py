@@ -66,3 +66,4 @@ def test_console_script_prints_no_traceback(tmp_path: Path):
 def test_every_command_has_help_with_an_example(command: str):
     result = _run(command, "--help")
     assert result.exit_code == 0 and "Example" in result.output
+
