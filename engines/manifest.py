@@ -2,20 +2,19 @@
 
 The format is documented by ``manifest.schema.json`` (JSON Schema draft 2020-12),
 which C++ and edge readers can rely on. gnet checks every manifest it writes or
-reads against that schema with the small validator below (the subset of keywords
-the schema uses), so no extra dependency is needed at run time.
+reads against that schema (with the ``jsonschema`` package).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from gnet.atomic import write_text_atomic
+from gnet.json_schema import schema_errors
 from gnet.errors import GnetError
 from gnet.engines.trt_import import parse_version
 
@@ -37,90 +36,9 @@ def schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-# ----------------------------------------------------------------------------------------------
-# a small JSON Schema validator: exactly the keywords manifest.schema.json uses
-# ----------------------------------------------------------------------------------------------
-_TYPES = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-}
-_SUPPORTED = {"$schema", "$id", "$defs", "$ref", "title", "description", "type", "required", "properties",
-              "additionalProperties", "items", "enum", "const", "pattern", "minimum", "maximum", "minLength",
-              "minItems", "maxItems", "oneOf", "anyOf"}
-
-
-def _resolve(root: dict[str, Any], ref: str) -> dict[str, Any]:
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local $ref is supported, not {ref}")
-    node: Any = root
-    for part in ref[2:].split("/"):
-        node = node[part]
-    return node
-
-
-def _errors(value: Any, rule: dict[str, Any], root: dict[str, Any], where: str) -> list[str]:
-    unknown = set(rule) - _SUPPORTED
-    if unknown:
-        raise ValueError(f"schema keyword(s) {sorted(unknown)} at {where} are not supported by gnet's validator")
-    if "$ref" in rule:
-        return _errors(value, _resolve(root, rule["$ref"]), root, where)
-    out: list[str] = []
-    if "type" in rule:
-        types = rule["type"] if isinstance(rule["type"], list) else [rule["type"]]
-        if not any(_TYPES[t](value) for t in types):
-            return [f"{where} must be {' or '.join(types)}, not {type(value).__name__}"]
-    if "const" in rule and (value != rule["const"] or type(value) is not type(rule["const"])):
-        out.append(f"{where} must be {json.dumps(rule['const'])}")
-    if "enum" in rule and value not in rule["enum"]:
-        out.append(f"{where} must be one of {', '.join(json.dumps(e) for e in rule['enum'])}")
-    if isinstance(value, str):
-        if "pattern" in rule and not re.search(rule["pattern"], value):
-            out.append(f"{where} ({value[:40]!r}) does not match {rule['pattern']}")
-        if len(value) < rule.get("minLength", 0):
-            out.append(f"{where} is too short")
-    if _TYPES["number"](value):
-        if "minimum" in rule and value < rule["minimum"]:
-            out.append(f"{where} must be at least {rule['minimum']}")
-        if "maximum" in rule and value > rule["maximum"]:
-            out.append(f"{where} must be at most {rule['maximum']}")
-    if isinstance(value, list):
-        if len(value) < rule.get("minItems", 0):
-            out.append(f"{where} needs at least {rule['minItems']} item(s)")
-        if "maxItems" in rule and len(value) > rule["maxItems"]:
-            out.append(f"{where} allows at most {rule['maxItems']} item(s)")
-        if "items" in rule:
-            for i, item in enumerate(value):
-                out += _errors(item, rule["items"], root, f"{where}[{i}]")
-    if isinstance(value, dict):
-        for key in rule.get("required", []):
-            if key not in value:
-                out.append(f"{where} lacks the required key {key!r}")
-        props = rule.get("properties", {})
-        extra = rule.get("additionalProperties", True)
-        for key, item in value.items():
-            if key in props:
-                out += _errors(item, props[key], root, f"{where}.{key}")
-            elif extra is False:
-                out.append(f"{where} has the unknown key {key!r}")
-            elif isinstance(extra, dict):
-                out += _errors(item, extra, root, f"{where}.{key}")
-    for combinator in ("oneOf", "anyOf"):
-        if combinator in rule:
-            matches = sum(not _errors(value, sub, root, where) for sub in rule[combinator])
-            if matches == 0 or (combinator == "oneOf" and matches > 1):
-                out.append(f"{where} matches {matches} of the allowed forms")
-    return out
-
-
 def validate(doc: Any) -> list[str]:
     """Every way ``doc`` breaks the schema (empty when it is a valid manifest)."""
-    root = schema()
-    return _errors(doc, root, root, "manifest")
+    return schema_errors(doc, schema(), "manifest")
 
 
 # ----------------------------------------------------------------------------------------------

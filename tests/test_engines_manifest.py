@@ -28,16 +28,16 @@ def test_schema_is_the_documented_draft_2020_12_file():
 
 
 @pytest.mark.parametrize("mutate, needle", [
-    (lambda d: d.pop("device"), "lacks the required key 'device'"),
+    (lambda d: d.pop("device"), "manifest: 'device' is a required property"),
     (lambda d: d["plan"].update(sha256="abc"), "manifest.plan.sha256"),
-    (lambda d: d.update(precision="int4"), "manifest.precision must be one of"),
-    (lambda d: d["inputs"][0]["profile"].update(max="256"), "manifest.inputs[0].profile.max must be array"),
-    (lambda d: d["tensorrt"].update(strongly_typed=False), "manifest.tensorrt.strongly_typed must be true"),
-    (lambda d: d["build"]["options"].update(opt_level=7), "must be at most 5"),
-    (lambda d: d["tensorrt"].update(weak=True), "unknown key 'weak'"),
-    (lambda d: d["calibration"].update(sha256="nope"), "manifest.calibration.sha256 matches 0"),
+    (lambda d: d.update(precision="int4"), "manifest.precision: 'int4' is not one of"),
+    (lambda d: d["inputs"][0]["profile"].update(max="256"), "manifest.inputs[0].profile.max: '256' is not of type 'array'"),
+    (lambda d: d["tensorrt"].update(strongly_typed=False), "manifest.tensorrt.strongly_typed: True was expected"),
+    (lambda d: d["build"]["options"].update(opt_level=7), "manifest.build.options.opt_level: 7 is greater than the maximum of 5"),
+    (lambda d: d["tensorrt"].update(weak=True), "('weak' was unexpected)"),
+    (lambda d: d["calibration"].update(sha256="nope"), "manifest.calibration.sha256: 'nope' is not valid under any of the given schemas"),
     (lambda d: d["device"].update(compute_capability="sm90"), "compute_capability"),
-    (lambda d: d["build"].update(seconds=True), "manifest.build.seconds must be number"),
+    (lambda d: d["build"].update(seconds=True), "manifest.build.seconds: True is not of type 'number'"),
 ])
 def test_validator_rejects_broken_manifests(built, mutate, needle: str):
     doc = copy.deepcopy(built.manifest)
@@ -45,8 +45,6 @@ def test_validator_rejects_broken_manifests(built, mutate, needle: str):
     mutate(doc)
     problems = manifest.validate(doc)
     assert any(needle in p for p in problems), problems
-    jsonschema = pytest.importorskip("jsonschema")
-    assert not jsonschema.Draft202012Validator(manifest.schema()).is_valid(doc)
 
 
 def test_read_turns_every_defect_into_one_sentence(built, tmp_path: Path):
@@ -65,7 +63,7 @@ def test_read_turns_every_defect_into_one_sentence(built, tmp_path: Path):
     doc["format_version"] = 1
     del doc["inputs"]
     path.write_text(json.dumps(doc))
-    with pytest.raises(GnetError, match="is not a gnet engine manifest \\(manifest lacks the required key 'inputs'\\)"):
+    with pytest.raises(GnetError, match="is not a gnet engine manifest \\(manifest: 'inputs' is a required property\\)"):
         manifest.read(path)
 
 
