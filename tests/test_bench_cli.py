@@ -6,26 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from gnet.cli import bench_main, cli
+from gnet.cli import bench_main
 from gnet.tests.test_bench_harness import bench_artifacts
+from gnet.tests.cli_support import assert_one_sentence_failure, invoke
 
 FAST = ["--weights", "random", "--seed", "1", "--image-size", "64", "--warmup-ms", "5", "--duration-s", "0.05",
         "--min-iterations", "2", "--parity-images", "2"]
 
 
 def _bench(*args: str):
-    return CliRunner().invoke(cli, ["bench", *args])
+    return invoke("bench", *args)
 
 
-def _one_sentence_failure(result, *needles: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    text = " ".join(result.output.split())
-    for needle in needles:
-        assert needle in text, text
+_one_sentence_failure = assert_one_sentence_failure
 
 
 def test_help_has_an_example():

@@ -7,23 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from gnet.cli import cli
+from gnet.tests.cli_support import assert_one_sentence_failure, invoke
 from gnet.tests.conftest import SMALL
 
 
-def _run(*args: str):
-    return CliRunner().invoke(cli, list(args))
-
-
-def _assert_one_sentence_failure(result, *needles: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    text = " ".join(result.output.split())
-    for needle in needles:
-        assert needle in text, text
+_run = invoke
+_assert_one_sentence_failure = assert_one_sentence_failure
 
 
 def test_export_and_check_roundtrip(tmp_path: Path):

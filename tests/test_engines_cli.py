@@ -9,28 +9,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from gnet.cli import cli
 from gnet.engines import build as build_mod
+from gnet.tests.cli_support import assert_one_sentence_failure, invoke
 from gnet.tests.trt_double import FakeDevice
 from gnet.tests.trt_double.fixtures import tiny_onnx, trt  # noqa: F401 (fixture)
 
 INSTALL = 'pip install "tensorrt>=10.12" "cuda-python>=12.6.1"'
 
 
-def _run(*args: str):
-    return CliRunner().invoke(cli, list(args))
+_run = invoke
 
 
 def _one_sentence_failure(result, *needles: str) -> str:
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    text = " ".join(result.output.split())
-    assert text.startswith("error: ") and text.count("error:") == 1
-    for needle in needles:
-        assert needle in text, text
+    text = assert_one_sentence_failure(result, *needles)
+    assert text.startswith("error: ")  # nothing printed before the sentence
     return text
 
 
