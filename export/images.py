@@ -95,6 +95,13 @@ class ImageSet:
             labels=None if self.labels is None else self.labels[:count], class_names=self.class_names,
         )
 
+    def identities(self) -> set[str]:
+        """What each image is, independent of how the source was spelled (to detect overlapping sets)."""
+        root = Path(self.source)
+        if root.is_dir():
+            return {str((root / name).resolve()) for name in self.names}
+        return set(self.names)  # digits/NNNN and skimage.data.* names are global already
+
     def tile(self, count: int) -> np.ndarray:
         """A batch of exactly ``count`` images, repeating the set if it is smaller (for timing)."""
         reps = -(-count // len(self))

@@ -64,7 +64,7 @@ def calibration_images(loaded: LoadedModel, settings: CalibrationSettings, image
     if wanted > len(available):
         raise GnetError(f"asked for {wanted} calibration images but {source} has only {len(available)}")
     images = available.take(wanted)
-    overlap = set(images.names) & set(evaluation.names) if images.source == evaluation.source or source == evaluation.source else set()
+    overlap = images.identities() & evaluation.identities()
     if overlap:
         raise GnetError(
             f"{len(overlap)} calibration images are also evaluation images (e.g. {sorted(overlap)[0]}); "

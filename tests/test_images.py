@@ -74,3 +74,11 @@ def test_digits_splits_are_disjoint_and_labelled():
     assert images.data.shape == (12, 3, 32, 32) and images.labels is not None
     with pytest.raises(GnetError):
         load_images("digits:test", 32)
+
+
+def test_identities_see_one_folder_spelled_two_ways(image_folder: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(image_folder.parent)
+    absolute = load_folder(image_folder, 32)
+    relative = load_folder(Path(image_folder.name) / ".." / image_folder.name, 32)
+    assert absolute.identities() == relative.identities() and len(absolute.identities()) == 5
+    assert not load_images("digits:train", 32, limit=20).identities() & load_images("digits:eval", 32, limit=20).identities()
