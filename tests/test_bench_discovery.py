@@ -55,7 +55,11 @@ def test_compile_needs_a_compiler(monkeypatch):
 
 
 def test_backend_and_precision_parsing():
-    assert parse_backends("ort-cpu:tuned, torch-cpu") == [("ort-cpu", "tuned"), ("torch-cpu", None)]
+    # Canonical order whatever the order typed (torch-cpu eager, the baseline, runs before anything
+    # else touches the process's allocator), duplicates once.
+    assert parse_backends("ort-cpu:tuned, torch-cpu, ort-cpu:default, ort-cpu:tuned") == [
+        ("torch-cpu", None), ("ort-cpu", "default"), ("ort-cpu", "tuned")]
+    assert parse_backends("ort-cpu:tuned,ort-cpu") == [("ort-cpu", None)]
     assert parse_precisions("int8,fp32") == ["fp32", "int8"]
     with pytest.raises(GnetError, match="unknown backend 'tensorflow'"):
         parse_backends("tensorflow")
