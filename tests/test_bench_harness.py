@@ -20,6 +20,7 @@ from gnet.bench.harness import BenchConfig, run_benchmark
 from gnet.bench.plot import plot_results
 from gnet.bench.report_files import CSV_COLUMNS, read_results, to_csv, write_csv, write_json
 from gnet.bench.report_table import render, results_table
+from gnet.bench.runners.ort_runner import UNTUNED
 from gnet.bench.schema import validate
 from gnet.bench.timing import TimingConfig
 from gnet.errors import GnetError
@@ -88,7 +89,8 @@ def test_settings_say_what_ran(doc: dict):
     assert isinstance(tuned["settings"]["session_options"], dict) and tuned["settings"]["session_options"]
     layouts = tuned["settings"]["layout_by_batch"]  # the layout autotuned for each batch size
     assert set(layouts) == {"1", "2"} and "workers" not in layouts["1"]
-    assert set(tuned["settings"]["autotune_img_s_by_batch"]["2"]) >= {layouts["2"]}
+    assert set(tuned["settings"]["autotune_img_s_by_batch"]["2"]) >= {layouts["2"], UNTUNED}  # ORT's defaults compete
+    assert set(tuned["settings"]["options_by_batch"]) == {"1", "2"}
     assert by[("torch-cpu", "eager", "fp32", 1)]["artifact"] is None
 
 
@@ -236,6 +238,18 @@ def test_tuned_ort_splits_and_chunks_without_changing_the_logits(tmp_path_factor
             assert got.shape == (batch, 1000)
             np.testing.assert_allclose(got, expected[:batch], rtol=1e-5, atol=1e-5)
         runner.close()
+
+
+def test_tuned_chooses_among_batch_spreads_and_ort_defaults():
+    from gnet.bench.runners.ort_runner import DEFAULT, layouts, tuned
+
+    base = tuned(2)
+    found = layouts(base, 2)
+    assert found[UNTUNED] == DEFAULT.replace(threads=2)  # doing nothing is always a candidate
+    spreads = {(t.workers, t.sub_batch) for name, t in found.items() if name != UNTUNED}
+    assert spreads == {(1, 0), (1, 16), (1, 32), (2, 0), (2, 16)}
+    assert all(t.replace(workers=base.workers, sub_batch=base.sub_batch) == base
+               for name, t in found.items() if name != UNTUNED)  # the other options stay as tuned() set them
 
 
 def test_importing_the_command_module_first_works():

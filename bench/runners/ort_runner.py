@@ -84,16 +84,24 @@ def tuned(threads: int | None = None) -> OrtTuning:
     )
 
 
-def layouts(cores: int) -> dict[str, dict[str, int]]:
-    """How the tuned row may spread a batch over the cores; which is fastest depends on the CPU, the
-    image size and the precision, so ``ort-cpu:tuned`` measures them (see :meth:`OrtCpuRunner.prepare_batch`)."""
-    return {
+UNTUNED = "ONNX Runtime's default options"
+
+
+def layouts(base: OrtTuning, cores: int) -> dict[str, OrtTuning]:
+    """The configurations ``ort-cpu:tuned`` chooses from: ``base`` with each way of spreading a batch over
+    the cores (which is fastest depends on the CPU, the image size and the precision), and ORT's own
+    defaults, so the tuned row never settles for something it measured slower than doing nothing
+    (see :meth:`OrtCpuRunner.prepare_batch`)."""
+    spreads = {
         f"{cores} intra-op threads": {"workers": 1, "sub_batch": 0},
         f"{cores} intra-op threads, chunks of 16": {"workers": 1, "sub_batch": 16},
         f"{cores} intra-op threads, chunks of 32": {"workers": 1, "sub_batch": 32},
         f"{cores} workers": {"workers": cores, "sub_batch": 0},
         f"{cores} workers, chunks of 16": {"workers": cores, "sub_batch": 16},
     }
+    found = {name: base.replace(**spread) for name, spread in spreads.items()}
+    found[UNTUNED] = DEFAULT.replace(threads=base.threads)
+    return found
 
 
 def _first_line(exc: BaseException) -> str:
@@ -312,10 +320,10 @@ class OrtCpuRunner(Runner):
         start = time.perf_counter()
         cores = self.tuning.threads or physical_cores()
         names, candidates = [], []
-        for name, layout in layouts(cores).items():
-            if layout["workers"] > batch:
+        for name, tuning in layouts(self.tuning, cores).items():
+            if tuning.workers > batch:
                 continue
-            runner = OrtCpuRunner("tuned", self.precision, self.tuning.replace(**layout))
+            runner = OrtCpuRunner("tuned", self.precision, tuning)
             runner.prepare(self._ctx)
             runner.prepare_batch(batch)
             names.append(name)
@@ -335,6 +343,7 @@ class OrtCpuRunner(Runner):
         self.artifact_path = candidates[best].artifact_path
         self.setup_s += time.perf_counter() - start
         self.settings.setdefault("layout_by_batch", {})[str(batch)] = names[best]
+        self.settings.setdefault("options_by_batch", {})[str(batch)] = candidates[best].tuning.describe()
         self.settings.setdefault("autotune_img_s_by_batch", {})[str(batch)] = {
             name: round(batch / (median / 1000.0), 1) for name, median in zip(names, medians)}
         return candidates[best]
