@@ -46,7 +46,7 @@ def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | N
     Always in :data:`BACKENDS` order, whatever order the user typed: the runners share one process,
     and PyTorch eager on the CPU is page-fault bound (glibc hands its activation buffers back to the
     OS every batch), so a runner before it that moved malloc's mmap threshold made the baseline look
-    up to 1.4x faster than a user's own process sees it. ``torch-cpu:eager`` runs first.
+    1.3-1.6x faster than a user's own process sees it. ``torch-cpu:eager`` runs first.
     """
     if value is None or value == "" or value == "all":
         return [(name, None) for name in BACKENDS]
