@@ -20,7 +20,7 @@ from gnet.bench.results import (END_TO_END, FORMAT, FORMAT_VERSION, ON_DEVICE, P
 from gnet.bench.runners import PrepareContext, Runner, Unavailable, discover, parse_backends, parse_precisions
 from gnet.bench.stats import summarize, throughput
 from gnet.bench.timing import Timing, TimingConfig, time_end_to_end, time_on_device
-from gnet.errors import GnetError
+from gnet.errors import GnetError, first_line
 from gnet.export.images import ImageSet
 
 DEFAULT_BATCHES = (64,)
@@ -84,7 +84,7 @@ class Silent:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0][:240]
+    text = first_line(exc, 240) if str(exc).strip() else ""
     return text if isinstance(exc, GnetError) else f"{type(exc).__name__}: {text}"
 
 

@@ -398,7 +398,12 @@ class PyCudaBackend(CudaBackend):
 # ----------------------------------------------------------------------------------------------
 # choosing one
 # ----------------------------------------------------------------------------------------------
-BACKENDS = ("cuda-python", "pycuda")
+_OPENERS: dict[str, tuple[str, type[CudaBackend]]] = {
+    "cuda-python": ("cuda.bindings.runtime", CudaPythonBackend),
+    "pycuda": ("pycuda.driver", PyCudaBackend),
+}
+"""Each device-buffer backend, in order of preference: the module that says it is installed, its class."""
+BACKENDS = tuple(_OPENERS)
 
 
 def _module_present(name: str) -> bool:
@@ -416,24 +421,16 @@ def get_backend(prefer: str | None = None, device: int = 0) -> CudaBackend:
     order = [prefer] if prefer else list(BACKENDS)
     reasons: list[str] = []
     for name in order:
-        if name == "cuda-python":
-            if not _module_present("cuda.bindings.runtime"):
-                reasons.append("cuda-python is not installed")
-                continue
-            try:
-                return CudaPythonBackend(device)
-            except CudaError as exc:
-                reasons.append(f"no CUDA GPU is usable through cuda-python ({exc})")
-        elif name == "pycuda":
-            if not _module_present("pycuda.driver"):
-                reasons.append("pycuda is not installed")
-                continue
-            try:
-                return PyCudaBackend(device)
-            except CudaError as exc:
-                reasons.append(f"no CUDA GPU is usable through pycuda ({exc})")
-        else:
+        if name not in _OPENERS:
             raise GnetError(f"unknown CUDA backend {name!r}; use one of {', '.join(BACKENDS)}")
+        module, backend = _OPENERS[name]
+        if not _module_present(module):
+            reasons.append(f"{name} is not installed")
+            continue
+        try:
+            return backend(device)
+        except CudaError as exc:
+            reasons.append(f"no CUDA GPU is usable through {name} ({exc})")
     if all("not installed" in r for r in reasons):
         raise GnetError(f"neither cuda-python nor pycuda is installed; install them with: {INSTALL_COMMAND}")
     raise GnetError("; ".join(r for r in reasons if "not installed" not in r) or "no CUDA GPU is usable")

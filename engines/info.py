@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 
 import gnet
-from gnet.errors import GnetError
+from gnet.errors import GnetError, first_line
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,11 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-
-
 def _torch_rows() -> list[InfoRow]:
     try:
         torch = importlib.import_module("torch")
     except Exception as exc:  # not installed or broken: report, never fail
-        return [InfoRow("torch", f"not usable ({_first_line(exc)})", False)]
+        return [InfoRow("torch", f"not usable ({first_line(exc)})", False)]
     rows = [InfoRow("torch", torch.__version__)]
     if torch.cuda.is_available():
         gpus = [f"{torch.cuda.get_device_name(i)} (compute capability {'.'.join(map(str, torch.cuda.get_device_capability(i)))})"
@@ -51,7 +47,7 @@ def _onnxruntime_rows() -> list[InfoRow]:
     try:
         ort = importlib.import_module("onnxruntime")
     except Exception as exc:
-        return [InfoRow("onnxruntime", f"not usable ({_first_line(exc)})", False)]
+        return [InfoRow("onnxruntime", f"not usable ({first_line(exc)})", False)]
     providers = ort.get_available_providers()
     return [InfoRow("onnxruntime", ort.__version__),
             InfoRow("onnxruntime providers", ", ".join(providers), "CPUExecutionProvider" in providers)]

@@ -6,7 +6,7 @@ import importlib
 import re
 from types import ModuleType
 
-from gnet.errors import GnetError
+from gnet.errors import GnetError, first_line
 
 MIN_VERSION = (10, 12)
 """Weak typing was deprecated in 10.12; from there on one strongly typed code path serves 10.x and 11.x."""
@@ -43,8 +43,7 @@ def import_tensorrt() -> ModuleType:
     except ImportError:
         raise GnetError(f"{missing_tensorrt_reason()}; on a machine with an NVIDIA GPU install it with: {INSTALL_COMMAND}") from None
     except Exception as exc:  # a broken install (missing libnvinfer, CUDA mismatch) raises OSError/RuntimeError
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise GnetError(f"TensorRT is installed but cannot be loaded ({first[:160]}); reinstall it with: {INSTALL_COMMAND}") from None
+        raise GnetError(f"TensorRT is installed but cannot be loaded ({first_line(exc, 160)}); reinstall it with: {INSTALL_COMMAND}") from None
     check_version(trt)
     return trt
 

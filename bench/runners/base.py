@@ -120,5 +120,13 @@ class Runner(ABC):
     def elapsed_ms(self, start: Any, end: Any) -> float:
         raise NotImplementedError
 
+    def run_staged(self, images: np.ndarray) -> np.ndarray:
+        """``run`` for a staged runner: upload, compute, download, wait, and hand back a copy of the logits."""
+        self.upload(images)
+        self.compute()
+        out = self.download()
+        self.synchronize()
+        return np.array(out, dtype=np.float32, copy=True)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.precision}>"

@@ -18,7 +18,7 @@ import numpy as np
 
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
 from gnet.bench.runners.torch_runner import physical_cores
-from gnet.errors import GnetError
+from gnet.errors import GnetError, first_line
 
 GRAPH_LEVELS = ("disable", "basic", "extended", "layout", "all")
 AUTOTUNE_ITERATIONS = 6
@@ -102,10 +102,6 @@ def layouts(base: OrtTuning, cores: int) -> dict[str, OrtTuning]:
     found = {name: base.replace(**spread) for name, spread in spreads.items()}
     found[UNTUNED] = DEFAULT.replace(threads=base.threads)
     return found
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _level(ort: Any, name: str) -> Any:
@@ -267,7 +263,7 @@ class OrtCpuRunner(Runner):
         try:
             return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
-            raise GnetError(f"ONNX Runtime cannot load {Path(path).name} ({_first_line(exc)})") from None
+            raise GnetError(f"ONNX Runtime cannot load {Path(path).name} ({first_line(exc)})") from None
 
     def _split(self, batch: int) -> list[int]:
         """Contiguous slice sizes of a batch across the workers (never more workers than images)."""
@@ -408,7 +404,6 @@ class OrtCudaRunner(Runner):
         self._session: Any = None
         self._binding: Any = None
         self._input: Any = None
-        self._output: Any = None
 
     @property
     def artifact_variant(self) -> str:
@@ -438,7 +433,7 @@ class OrtCudaRunner(Runner):
         try:
             self._session = ort.InferenceSession(str(self.artifact_path), options, providers=self._providers(ctx))
         except Exception as exc:
-            raise GnetError(f"ONNX Runtime cannot load {self.artifact_path.name} with {self.provider} ({_first_line(exc)})") from None
+            raise GnetError(f"ONNX Runtime cannot load {self.artifact_path.name} with {self.provider} ({first_line(exc)})") from None
         used = self._session.get_providers()
         if used[0] != self.provider:
             raise GnetError(f"ONNX Runtime fell back to {used[0]} for {self.artifact_path.name}")
@@ -477,12 +472,10 @@ class OrtCudaRunner(Runner):
         return (end[0] - start[0]) * 1000.0
 
     def run(self, images: np.ndarray) -> np.ndarray:
-        self.upload(images)
-        self.compute()
-        return self.download()
+        return self.run_staged(images)
 
     def close(self) -> None:
-        self._session = self._binding = self._input = self._output = None
+        self._session = self._binding = self._input = None
 
 
 class OrtTensorrtRunner(OrtCudaRunner):

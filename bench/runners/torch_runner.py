@@ -316,11 +316,7 @@ class TorchCudaRunner(TorchRunner):
         return float(start.elapsed_time(end))
 
     def run(self, images: np.ndarray) -> np.ndarray:
-        self.upload(images)
-        self.compute()
-        out = self.download()
-        self.synchronize()
-        return np.array(out, dtype=np.float32, copy=True)
+        return self.run_staged(images)
 
     def close(self) -> None:
         import torch
