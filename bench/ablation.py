@@ -9,7 +9,7 @@ configuration alike instead of favouring whichever ran first:
 
 * ``default``: ``InferenceSession(path)`` with nothing set (the reference);
 * ``+ option``: the default plus that one option;
-* ``tuned``: every option of :func:`gnet.bench.runners.ort_runner.tuned`;
+* ``tuned``: every option of :func:`gnet.bench.runners.ort_options.tuned`;
 * ``tuned − option``: tuned without that one option (what removing it costs).
 """
 
@@ -21,11 +21,11 @@ from typing import Any
 
 from rich.table import Table
 
-from gnet.bench.runners.ort_runner import DEFAULT, OrtCpuRunner, OrtTuning, tuned
-from gnet.bench.runners.torch_runner import physical_cores
+from gnet.bench.runners.ort_cpu import OrtCpuRunner
+from gnet.bench.runners.ort_options import DEFAULT, OrtTuning, tuned
 from gnet.bench.stats import summarize
 from gnet.bench.timing import round_robin
-
+from gnet.system import physical_cores
 
 
 def single_options(cores: int) -> dict[str, dict[str, Any]]:
@@ -82,16 +82,16 @@ def run_ablation(config: Any, progress: Any) -> dict[str, Any]:
     """Time every configuration of :func:`configurations` for ort-cpu, per precision and batch."""
     from pathlib import Path
 
-    from gnet.bench.harness import ArtifactStore
-    from gnet.bench.model_source import choose_weights, image_size_for
+    from gnet.bench.artifact_store import ArtifactStore
     from gnet.bench.runners import PrepareContext, parse_precisions
     from gnet.export.api import parity_images
+    from gnet.export.weights_choice import choose_weights
 
     config.check()
     precisions = parse_precisions(config.precisions)
     batches = sorted(set(config.batches))
     chosen = choose_weights(config.weights, config.seed)
-    size = image_size_for(config.image_size)
+    size = config.size
     progress.message(f"weights: {chosen.loaded.weights} — {chosen.reason}; image size {size}")
     images = parity_images(chosen.loaded, config.images, size, config.parity_limit)
     store = ArtifactStore(chosen.loaded, Path(config.artifacts), size, progress)

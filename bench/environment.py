@@ -13,34 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gnet.system import cpu_flags, cpu_model, vector_extensions
+
 LIBRARIES = ("gnet", "numpy", "torch", "torchvision", "onnx", "onnxruntime", "onnxruntime-gpu",
              "tensorrt", "cuda-python", "cuda-bindings", "pycuda", "rich", "matplotlib")
 NVIDIA_SMI_FIELDS = ("name", "driver_version", "memory.total", "clocks.sm", "clocks.mem",
                      "clocks.max.sm", "clocks.max.mem", "power.limit", "temperature.gpu", "pstate")
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, else what the platform module says."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_flags() -> list[str]:
-    """The SIMD features that decide which kernels ONNX Runtime and PyTorch pick."""
-    wanted = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8", "neon", "asimd")
-    try:
-        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
-            if line.lower().startswith(("flags", "features")):
-                present = set(line.split(":", 1)[1].split())
-                return [flag for flag in wanted if flag in present]
-    except OSError:
-        pass
-    return []
 
 
 def _read(path: str) -> str | None:
@@ -63,6 +41,7 @@ def cpu_info() -> dict[str, Any]:
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
         "model": cpu_model(),
+        "vector_extensions": vector_extensions(),
         "physical_cores": psutil.cpu_count(logical=False),
         "logical_cores": psutil.cpu_count(logical=True),
         "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,

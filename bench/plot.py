@@ -28,13 +28,74 @@ def _series(doc: dict[str, Any]) -> OrderedDict[str, list[dict[str, Any]]]:
     return groups
 
 
+Groups = OrderedDict[str, list[dict[str, Any]]]
+
+
+def _lines(ax: Any, groups: Groups, batches: list[int], colors: Any) -> None:
+    """Throughput against batch size, one line per series; a series that fails parity is dashed."""
+    for i, (label, rows) in enumerate(groups.items()):
+        failed = any(not r["parity"]["passed"] for r in rows)
+        ax.plot([r["batch"] for r in rows], [r["throughput_ips"] for r in rows],
+                marker=PRECISION_MARKERS.get(rows[0]["precision"], "o"), color=colors(i),
+                linestyle="--" if failed else "-", label=label + (" (parity FAIL)" if failed else ""))
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(batches, [str(b) for b in batches])
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("images/s")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def _bars(ax: Any, groups: Groups, batch: int | str, colors: Any) -> None:
+    """Throughput at the one batch size, one bar per series; a series that fails parity is red and hatched."""
+    labels = list(groups)
+    failed = [not groups[k][-1]["parity"]["passed"] for k in labels]
+    values = [groups[k][-1]["throughput_ips"] for k in labels]
+    y = range(len(labels))
+    bars = ax.barh(list(y), values, color=["tab:red" if f else colors(i) for i, f in enumerate(failed)])
+    for bar, bad in zip(bars, failed):
+        if bad:
+            bar.set_hatch("//")
+    ax.set_yticks(list(y), [k + ("  (parity FAIL)" if f else "") for k, f in zip(labels, failed)], fontsize=8)
+    ax.invert_yaxis()
+    for yi, value in zip(y, values):
+        ax.text(value, yi, f" {value:.1f}", va="center", fontsize=8)
+    ax.set_xlabel(f"images/s at batch {batch}")
+    ax.grid(True, axis="x", alpha=0.3)
+
+
+def _latencies(ax: Any, at_top: list[dict[str, Any]], groups: Groups, top_batch: int, colors: Any) -> None:
+    """Median latency bars with p90/p95/p99 marks and the min–max range, at the largest batch size."""
+    from matplotlib import ticker
+
+    labels = [series_label(r) for r in at_top]
+    y = list(range(len(at_top)))
+    medians = [r["latency_ms"]["median_ms"] for r in at_top]
+    ax.barh(y, medians, color=[colors(list(groups).index(lbl)) for lbl in labels], alpha=0.55, label="median")
+    for name, marker in (("p90_ms", "|"), ("p95_ms", "x"), ("p99_ms", "D")):
+        ax.scatter([r["latency_ms"][name] for r in at_top], y, marker=marker, color="black", s=28, zorder=3,
+                   label=name.replace("_ms", ""))
+    ax.hlines(y, [r["latency_ms"]["min_ms"] for r in at_top], [r["latency_ms"]["max_ms"] for r in at_top],
+              color="gray", linewidth=1, zorder=2, label="min–max")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_xlabel(f"latency per batch of {top_batch} (ms, log scale)")
+    ax.set_title(f"latency percentiles at batch {top_batch}")
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, frameon=False)
+
+
 def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
-    """Write the two-panel PNG atomically; rows that fail parity are drawn dashed and say so."""
+    """Write the two-panel PNG atomically; rows that fail parity are drawn dashed (or red) and say so."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import ticker
 
     groups = _series(doc)
     batches = sorted({r["batch"] for r in doc["rows"]})
@@ -48,57 +109,11 @@ def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
         return palette[index % len(palette)]
 
     if len(batches) > 1:
-        for i, (label, rows) in enumerate(groups.items()):
-            failed = any(not r["parity"]["passed"] for r in rows)
-            ax_tp.plot([r["batch"] for r in rows], [r["throughput_ips"] for r in rows],
-                       marker=PRECISION_MARKERS.get(rows[0]["precision"], "o"), color=colors(i),
-                       linestyle="--" if failed else "-", label=label + (" (parity FAIL)" if failed else ""))
-        ax_tp.set_xscale("log", base=2)
-        ax_tp.set_xticks(batches, [str(b) for b in batches])
-        ax_tp.set_yscale("log")
-        ax_tp.set_xlabel("batch size")
-        ax_tp.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
-        ax_tp.grid(True, which="both", alpha=0.3)
+        _lines(ax_tp, groups, batches, colors)
     else:
-        labels = list(groups)
-        values = [groups[k][-1]["throughput_ips"] for k in labels]
-        bar_colors = ["tab:red" if not groups[k][-1]["parity"]["passed"] else colors(i) for i, k in enumerate(labels)]
-        y = range(len(labels))
-        bars = ax_tp.barh(list(y), values, color=bar_colors)
-        for bar, key in zip(bars, labels):
-            if not groups[key][-1]["parity"]["passed"]:
-                bar.set_hatch("//")
-        ax_tp.set_yticks(list(y), [k + ("  (parity FAIL)" if not groups[k][-1]["parity"]["passed"] else "") for k in labels],
-                         fontsize=8)
-        ax_tp.invert_yaxis()
-        for yi, value in zip(y, values):
-            ax_tp.text(value, yi, f" {value:.1f}", va="center", fontsize=8)
-        ax_tp.set_xlabel(f"images/s at batch {batches[0] if batches else '?'}")
-        ax_tp.grid(True, axis="x", alpha=0.3)
+        _bars(ax_tp, groups, batches[0] if batches else "?", colors)
     ax_tp.set_title("throughput (images/s = batches/s × batch)")
-    if len(batches) > 1:
-        ax_tp.set_ylabel("images/s")
-
-    labels = [series_label(r) for r in at_top]
-    y = list(range(len(at_top)))
-    medians = [r["latency_ms"]["median_ms"] for r in at_top]
-    ax_lat.barh(y, medians, color=[colors(list(groups).index(lbl)) for lbl in labels], alpha=0.55, label="median")
-    for name, marker in (("p90_ms", "|"), ("p95_ms", "x"), ("p99_ms", "D")):
-        ax_lat.scatter([r["latency_ms"][name] for r in at_top], y, marker=marker, color="black", s=28, zorder=3,
-                       label=name.replace("_ms", ""))
-    ax_lat.hlines(y, [r["latency_ms"]["min_ms"] for r in at_top], [r["latency_ms"]["max_ms"] for r in at_top],
-                  color="gray", linewidth=1, zorder=2, label="min–max")
-    ax_lat.set_yticks(y, labels, fontsize=8)
-    ax_lat.invert_yaxis()
-    ax_lat.set_xscale("log")
-    ax_lat.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax_lat.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax_lat.xaxis.set_minor_formatter(ticker.NullFormatter())
-    ax_lat.set_xlabel(f"latency per batch of {top_batch} (ms, log scale)")
-    ax_lat.set_title(f"latency percentiles at batch {top_batch}")
-    ax_lat.grid(True, axis="x", which="both", alpha=0.3)
-    ax_lat.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, frameon=False)
-
+    _latencies(ax_lat, at_top, groups, top_batch, colors)
     env = doc["environment"]
     gpu = (env.get("gpu") or {}).get("name")
     fig.suptitle(f"gnet bench — weights: {doc['weights']['name']}; {doc['image_size']} px; "

@@ -1,11 +1,44 @@
-"""A rich progress bar for long runs (rows done, the current row, time left in its timing loop)."""
+"""What the harness tells a user while it works: the :class:`Progress` protocol, a silent sink for the
+Python API and tests, and a rich progress bar for the command line (rows done, the current row, time
+left in its timing loop)."""
 
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichBar
+
+
+class Progress(Protocol):
+    """What the harness reports while it works."""
+
+    def message(self, text: str) -> None: ...
+    def start(self, total_rows: int) -> None: ...
+    def row(self, label: str) -> None: ...
+    def tick(self, fraction: float) -> None: ...
+    def row_done(self) -> None: ...
+
+
+class Silent:
+    """A progress sink that says nothing (tests, the Python API)."""
+
+    def message(self, text: str) -> None:
+        pass
+
+    def start(self, total_rows: int) -> None:
+        pass
+
+    def row(self, label: str) -> None:
+        pass
+
+    def tick(self, fraction: float) -> None:
+        pass
+
+    def row_done(self) -> None:
+        pass
 
 
 class RichProgress:
@@ -13,7 +46,7 @@ class RichProgress:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self._progress = Progress(
+        self._progress = RichBar(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=console, transient=True,
         )

@@ -15,7 +15,7 @@ from typing import Any
 from gnet.atomic import write_text_atomic
 from gnet.bench.results import FORMAT
 from gnet.bench.schema import validate
-from gnet.errors import GnetError
+from gnet.errors import GnetError, first_line
 
 CSV_COLUMNS = (
     "weights", "image_size", "backend", "variant", "precision", "batch", "io", "device", "artifact",
@@ -93,13 +93,13 @@ def read_results(path: str | Path) -> dict[str, Any]:
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GnetError(f"{file} is not a JSON file ({exc.__class__.__name__}: {str(exc)[:120]})") from None
+        raise GnetError(f"{file} is not a JSON file", f"{exc.__class__.__name__}: {first_line(exc, 120)}") from None
     except OSError as exc:
-        raise GnetError(f"cannot read {file}: {exc.strerror or exc}") from None
+        raise GnetError(f"cannot read {file}", str(exc.strerror or exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise GnetError(f"{file} is not a gnet bench results file (write one with gnet bench --json)")
+        raise GnetError(f"{file} is not a gnet bench results file", remedy="write one with gnet bench --json")
     problems = validate(doc)
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise GnetError(f"{file} does not follow the gnet bench results schema: {problems[0]}{more}")
+        raise GnetError(f"{file} does not follow the gnet bench results schema", f"{problems[0]}{more}")
     return doc

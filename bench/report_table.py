@@ -26,9 +26,18 @@ def _num(value: float | None, spec: str) -> str:
     return "nan" if value is None else format(value, spec)
 
 
-def _accuracy(parity: dict[str, Any]) -> str:
+def accuracy_caveat(doc: dict[str, Any]) -> str:
+    """Why the run's accuracy figures mean nothing ("" when they do): the weights were trained at another size."""
+    from gnet.export.metrics import accuracy_caveat as caveat
+
+    return caveat(doc["weights"].get("trained_image_size"), doc["image_size"])
+
+
+def _accuracy(parity: dict[str, Any], caveat: str) -> str:
     if parity.get("accuracy") is None:
         return "—"
+    if caveat:
+        return "n/a"
     return f"{parity['accuracy']:.1%}"
 
 
@@ -54,6 +63,7 @@ def results_table(doc: dict[str, Any]) -> Table:
     headers += ["cos min", "max|Δ|", "top-1", "acc", "parity"]
     for header in headers:
         table.add_column(header, justify="left" if header in ("backend:variant", "prec", "I/O") else "right", no_wrap=True)
+    caveat = accuracy_caveat(doc)
     for r in rows:
         lat, parity = r["latency_ms"], r["parity"]
         cv = f"{lat['cv']:.1%}" + (f" {NOISY}" if r["cv_warning"] else "")
@@ -69,7 +79,7 @@ def results_table(doc: dict[str, Any]) -> Table:
                          if st else "—")
         verdict = "[green]pass[/]" if parity["passed"] else "[bold]FAIL[/]"
         cells += [_num(parity["cosine_min"], ".5f"), _num(parity["max_abs"], ".1e"), f"{parity['top1_agreement']:.1%}",
-                  _accuracy(parity), verdict]
+                  _accuracy(parity, caveat), verdict]
         table.add_row(*cells, style=None if parity["passed"] else "red")
     table.caption = caption(doc)
     table.caption_justify = "left"
@@ -84,6 +94,9 @@ def caption(doc: dict[str, Any]) -> str:
         f"timing: {cfg['warmup_ms']:g} ms warm-up, ≥ {cfg['duration_s']:g} s and ≥ {cfg['min_iterations']} iterations per row",
         "parity vs PyTorch FP32 on the same images (acc = top-1 accuracy with labels); red = outside its precision's tolerance",
     ]
+    caveat = accuracy_caveat(doc)
+    if caveat:
+        parts.append(f"acc n/a: the weights were {caveat}, so accuracy means nothing here; parity still does")
     return "\n".join(parts)
 
 

@@ -7,11 +7,16 @@ Every report (table, JSON, CSV, plot, baseline) reads the same plain-dict docume
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gnet.bench.stats import CV_WARNING, LatencyStats
 from gnet.export.metrics import ParityMetrics
-from gnet.export.tolerances import Tolerance
+from gnet.export.tolerances import TOLERANCES, Tolerance
+
+if TYPE_CHECKING:
+    from gnet.bench.config import BenchConfig
+    from gnet.export.images import ImageSet
+    from gnet.export.weights_choice import ChosenWeights
 
 FORMAT = "gnet-bench-results"
 FORMAT_VERSION = 1
@@ -90,10 +95,6 @@ def row_key(row: dict[str, Any]) -> tuple[str, str, str, int, str]:
     return (row["backend"], row["variant"], row["precision"], int(row["batch"]), row["io"])
 
 
-def row_label(row: dict[str, Any]) -> str:
-    return f"{row['backend']}:{row['variant']}"
-
-
 def add_speedups(rows: list[dict[str, Any]]) -> None:
     """Fill each row's ``speedup`` with its throughput over torch-cpu eager FP32 and ort-cpu default FP32
     at the same batch size (end to end), where those rows ran."""
@@ -130,3 +131,57 @@ def summarize_best_cpu(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for batch, row in sorted(best.items())
     ]
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A backend × variant × precision that did not run, and the one clause saying why."""
+
+    backend: str
+    variant: str
+    precision: str
+    reason: str
+    stage: str = "discovery"  # discovery | artifact | prepare | run
+
+    def to_dict(self) -> dict[str, str]:
+        return {"backend": self.backend, "variant": self.variant, "precision": self.precision,
+                "reason": self.reason, "stage": self.stage}
+
+
+def _config(config: BenchConfig, backends: list[tuple[str, str | None]], precisions: list[str]) -> dict[str, Any]:
+    return {
+        "backends": [f"{b}:{v}" if v else b for b, v in backends],
+        "precisions": precisions,
+        "batches": list(config.batches),
+        "threads": config.threads,
+        "warmup_ms": config.timing.warmup_ms,
+        "duration_s": config.timing.duration_s,
+        "min_iterations": config.timing.min_iterations,
+        "on_device": config.on_device,
+        "artifacts": str(config.artifacts),
+    }
+
+
+def document(config: BenchConfig, backends: list[tuple[str, str | None]], precisions: list[str],
+             chosen: ChosenWeights, image_size: int, images: ImageSet, environment: dict[str, Any],
+             rows: list[Row], unavailable: list[Unavailable]) -> dict[str, Any]:
+    """The results document every report reads (see ``results.schema.json``)."""
+    loaded = chosen.loaded
+    row_dicts = [row.to_dict() for row in rows]
+    add_speedups(row_dicts)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "weights": {"name": loaded.weights, "spec": loaded.spec, "sha256": loaded.weights_sha256,
+                    "dataset": loaded.dataset, "reason": chosen.reason, "trained_image_size": loaded.image_size},
+        "image_size": image_size,
+        "images": {"source": images.source, "count": len(images), "labels": images.labels is not None},
+        "config": _config(config, backends, precisions),
+        "tolerances": {name: {"rel_max": t.rel_max, "cosine_min": t.cosine_min, "top1_agreement": t.top1_agreement,
+                              "max_accuracy_drop_points": t.max_accuracy_drop_points}
+                       for name, t in TOLERANCES.items()},
+        "environment": environment,
+        "rows": row_dicts,
+        "unavailable": [u.to_dict() for u in unavailable],
+        "best_cpu": summarize_best_cpu(row_dicts),
+    }

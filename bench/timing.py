@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gnet.bench.runners.base import Runner
-from gnet.errors import GnetError
+from gnet.errors import UsageError
 
 STAGES = ("h2d", "compute", "d2h")
 
@@ -29,11 +29,11 @@ class TimingConfig:
 
     def check(self) -> None:
         if self.warmup_ms < 0:
-            raise GnetError(f"--warmup-ms must be 0 or more, not {self.warmup_ms:g}")
+            raise UsageError(f"--warmup-ms must be 0 or more, not {self.warmup_ms:g}")
         if self.duration_s < 0:
-            raise GnetError(f"--duration-s must be 0 or more, not {self.duration_s:g}")
+            raise UsageError(f"--duration-s must be 0 or more, not {self.duration_s:g}")
         if self.min_iterations < 1:
-            raise GnetError(f"--min-iterations must be at least 1, not {self.min_iterations}")
+            raise UsageError(f"--min-iterations must be at least 1, not {self.min_iterations}")
 
 
 @dataclass
@@ -95,7 +95,7 @@ def time_end_to_end(runner: Runner, images: np.ndarray, config: TimingConfig, ti
 def time_on_device(runner: Runner, images: np.ndarray, config: TimingConfig, tick: Tick | None = None) -> Timing:
     """The input uploaded once; each iteration is one compute, waited for (logits stay on the GPU)."""
     if not runner.supports_stages:
-        raise GnetError(f"{runner.name} runs on the CPU and has no on-device mode")
+        raise UsageError(f"{runner.name} runs on the CPU and has no on-device mode")
     return _time_stages(runner, images, config, tick, on_device=True)
 
 

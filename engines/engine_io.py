@@ -31,8 +31,8 @@ def numpy_dtype(trt: Any, data_type: Any, tensor: str) -> np.dtype:
     try:
         return np.dtype(trt.nptype(data_type))
     except TypeError:
-        raise GnetError(f"the engine's tensor {tensor!r} has type {dtype_name(trt, data_type)}, "
-                        f"which has no numpy equivalent; export the ONNX with float32 or float16 I/O") from None
+        raise GnetError(f"the engine's tensor {tensor!r} has type {dtype_name(trt, data_type)}",
+                        "numpy has no equivalent", "export the ONNX with float32 or float16 I/O") from None
 
 
 @dataclass(frozen=True)

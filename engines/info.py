@@ -54,7 +54,8 @@ def _onnxruntime_rows() -> list[InfoRow]:
 
 
 def _cuda_binding_rows() -> list[InfoRow]:
-    from gnet.engines.cuda_memory import CudaPythonBackend, PyCudaBackend
+    from gnet.engines.cuda_python_backend import CudaPythonBackend
+    from gnet.engines.pycuda_backend import PyCudaBackend
 
     rows = []
     for label, dist, module, backend in (("cuda-python", "cuda-bindings", "cuda.bindings.runtime", CudaPythonBackend),
@@ -68,7 +69,7 @@ def _cuda_binding_rows() -> list[InfoRow]:
         try:
             opened = backend()
         except GnetError as exc:
-            rows.append(InfoRow(label, f"{version or 'installed'}; no usable GPU ({exc})", False))
+            rows.append(InfoRow(label, f"{version or 'installed'}; no usable GPU ({exc.cause})", False))
             continue
         try:
             info = opened.device_info()
@@ -82,7 +83,7 @@ def _cuda_binding_rows() -> list[InfoRow]:
 
 def machine_info() -> list[InfoRow]:
     """Everything ``gnet info`` prints, probing each library without ever raising."""
-    from gnet.engines.runtime import tensorrt_availability
+    from gnet.engines.availability import tensorrt_availability
     from gnet.engines.trt_import import import_tensorrt
 
     rows = [InfoRow("gnet", gnet.__version__),
@@ -93,7 +94,7 @@ def machine_info() -> list[InfoRow]:
         trt = import_tensorrt()
         rows.append(InfoRow("tensorrt", str(trt.__version__), True))
     except GnetError as exc:
-        rows.append(InfoRow("tensorrt", str(exc), False))
+        rows.append(InfoRow("tensorrt", str(exc), False))  # the remedy too: info says how to get it
     rows += _cuda_binding_rows()
     available = tensorrt_availability()
     rows.append(InfoRow("TensorRT engines", "usable" if available.usable else available.reason, available.usable))

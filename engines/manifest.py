@@ -1,32 +1,44 @@
 """The JSON manifest beside each plan: what it was built from, for which TensorRT and GPU, and how.
 
-The format is documented by ``manifest.schema.json`` (JSON Schema draft 2020-12),
-which C++ and edge readers can rely on. gnet checks every manifest it writes or
-reads against that schema (with the ``jsonschema`` package).
+The format is documented by ``manifest.schema.json`` (JSON Schema draft 2020-12), which C++ and
+edge readers can rely on. This module assembles the document of a build, checks every manifest
+gnet writes or reads against the schema (with ``jsonschema``), and says whether a plan belongs
+on this machine.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
 import json
+import os
+import platform
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import gnet
+from gnet import defaults
 from gnet.atomic import write_text_atomic
-from gnet.json_schema import schema_errors
-from gnet.errors import GnetError
 from gnet.engines.trt_import import parse_version
+from gnet.errors import CompatibilityError, GnetError
+from gnet.json_schema import schema_errors
+
+if TYPE_CHECKING:
+    from gnet.engines.build_inputs import BuildInputs, BuildOptions
+    from gnet.engines.cuda_backend import DeviceInfo
+    from gnet.engines.engine_io import TensorSpec
+    from gnet.engines.precision_proof import PrecisionReport
 
 FORMAT = "gnet-engine-manifest"
 FORMAT_VERSION = 1
 SCHEMA_FILE = "manifest.schema.json"
-HARDWARE_COMPAT = ("none", "ampere+", "same-cc")
 
 
 def manifest_path_for(plan: str | Path) -> Path:
     """``artifacts/googlenet_fp16.plan`` → ``artifacts/googlenet_fp16.json``."""
-    return Path(plan).with_suffix(".json")
+    return Path(plan).with_suffix(defaults.MANIFEST_SUFFIX)
 
 
 @lru_cache(maxsize=1)
@@ -41,9 +53,62 @@ def validate(doc: Any) -> list[str]:
     return schema_errors(doc, schema(), "manifest")
 
 
-# ----------------------------------------------------------------------------------------------
-# writing and reading
-# ----------------------------------------------------------------------------------------------
+def _calibration(meta: dict[str, Any]) -> dict[str, Any]:
+    recorded = meta.get("calibration")
+    out: dict[str, Any] = dict(recorded) if isinstance(recorded, dict) else {}
+    out["sha256"] = out.get("sha256") or meta.get("calibration_sha256") or None
+    return out
+
+
+def _utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _model(inputs: BuildInputs) -> dict[str, Any]:
+    from gnet.export.hashing import sha256_file
+
+    meta = inputs.metadata
+    return {
+        "name": defaults.MODEL_NAME,
+        "onnx_file": os.path.relpath(inputs.onnx, inputs.plan.parent),  # the name, when side by side
+        "onnx_sha256": sha256_file(inputs.onnx),
+        "weights": meta.get("weights"),
+        "weights_sha256": meta.get("weights_sha256"),
+        "num_classes": meta.get("num_classes"),
+        "image_size": meta.get("image_size"),
+        "opset": meta.get("opset"),
+        "class_names": [str(c) for c in meta.get("class_names") or []],
+    }
+
+
+def document(trt_version: str, inputs: BuildInputs, options: BuildOptions, info: DeviceInfo,
+             specs: list[TensorSpec], report: PrecisionReport, plan_bytes: bytes, seconds: float) -> dict[str, Any]:
+    """The manifest of one build, as ``manifest.schema.json`` describes it."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "gnet_version": gnet.__version__,
+        "created_utc": _utc_now(),
+        "plan": {"file": inputs.plan.name, "sha256": hashlib.sha256(plan_bytes).hexdigest(), "bytes": len(plan_bytes)},
+        "precision": inputs.precision,
+        "model": _model(inputs),
+        "calibration": _calibration(inputs.metadata),
+        "tensorrt": {
+            "version": trt_version,
+            "strongly_typed": True,
+            "hardware_compatibility": options.hardware_compat,
+            "version_compatible": options.version_compatible,
+        },
+        "device": info.to_dict(),
+        "host": {"os": platform.system(), "machine": platform.machine(), "python": platform.python_version()},
+        "inputs": [s.to_manifest() for s in specs if s.is_input],
+        "outputs": [s.to_manifest() for s in specs if not s.is_input],
+        "preprocessing": dict(inputs.metadata.get("preprocessing") or {}),
+        "build": {"seconds": round(seconds, 3), "options": options.to_manifest(inputs.timing_cache)},
+        "precision_proof": report.to_dict(),
+    }
+
+
 def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
@@ -62,23 +127,21 @@ def read(path: str | Path) -> dict[str, Any]:
     """Load and validate a manifest, turning any defect into one sentence."""
     file = Path(path)
     if not file.is_file():
-        raise GnetError(f"the engine manifest {file} does not exist; a plan is only loaded with the manifest gnet build writes beside it")
+        raise GnetError(f"the engine manifest {file} does not exist",
+                        "a plan is only loaded with the manifest gnet build writes beside it")
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise GnetError(f"the engine manifest {file} is not valid JSON ({exc})") from None
+        raise GnetError(f"the engine manifest {file} is not valid JSON", str(exc)) from None
     if isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("format_version") != FORMAT_VERSION:
-        raise GnetError(f"the engine manifest {file} has format version {doc.get('format_version')!r}, "
-                        f"but this gnet reads version {FORMAT_VERSION}; rebuild the engine with this gnet")
+        raise GnetError(f"the engine manifest {file} has format version {doc.get('format_version')!r}",
+                        f"this gnet reads version {FORMAT_VERSION}", "rebuild the engine with this gnet")
     problems = validate(doc)
     if problems:
-        raise GnetError(f"the engine manifest {file} is not a gnet engine manifest ({problems[0]})")
+        raise GnetError(f"the engine manifest {file} is not a gnet engine manifest", problems[0])
     return doc
 
 
-# ----------------------------------------------------------------------------------------------
-# does this plan belong on this machine?
-# ----------------------------------------------------------------------------------------------
 def _cc(text: str) -> tuple[int, int]:
     major, _, minor = text.partition(".")
     return int(major), int(minor or 0)
@@ -111,5 +174,5 @@ def check_compatible(doc: dict[str, Any], plan: Path, trt_version: str, compute_
     problems = compatibility_problems(doc, trt_version, compute_capability)
     if problems:
         source = plan.parent / doc["model"]["onnx_file"]
-        raise GnetError(f"{plan.name} does not match this machine: {'; and '.join(problems)}; "
-                        f"rebuild it here with: gnet build {source}")
+        raise CompatibilityError(f"{plan.name} does not match this machine", "; and ".join(problems),
+                                 f"rebuild it here with: gnet build {source}")

@@ -15,54 +15,24 @@ The bench times the steps separately with CUDA events::
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gnet.errors import GnetError
+from gnet.engines import cuda_choice
 from gnet.engines import manifest as manifest_mod
-from gnet.engines.cuda_memory import Allocations, CudaBackend, DeviceInfo, get_backend
+from gnet.engines.allocations import Allocations
+from gnet.engines.cuda_backend import CudaBackend
 from gnet.engines.engine_io import TensorSpec, dims, numpy_dtype, tensor_specs
 from gnet.engines.trt_import import import_tensorrt
-
-
-@dataclass(frozen=True)
-class Availability:
-    """Whether TensorRT engines can run here, and if not, why (one sentence)."""
-
-    usable: bool
-    reason: str
-    tensorrt_version: str | None = None
-    cuda_backend: str | None = None
-    device: DeviceInfo | None = None
-
-
-def tensorrt_availability() -> Availability:
-    """Probe TensorRT and a CUDA GPU without raising; for backend discovery (``gnet bench``, ``gnet info``)."""
-    try:
-        trt = import_tensorrt()
-    except GnetError as exc:
-        return Availability(False, str(exc))
-    version = str(trt.__version__)
-    try:
-        backend = get_backend()
-    except GnetError as exc:
-        return Availability(False, f"TensorRT {version} is installed but {exc}", version)
-    try:
-        info = backend.device_info()
-    except GnetError as exc:
-        return Availability(False, f"TensorRT {version} is installed but the GPU cannot be queried ({exc})", version, backend.name)
-    finally:
-        backend.close()
-    return Availability(True, "", version, backend.name, info)
+from gnet.errors import GnetError, UsageError
 
 
 class EngineRunner:
     """One engine, one execution context, one stream; a context manager that frees everything.
 
-    ``device`` is a :class:`~gnet.engines.cuda_memory.CudaBackend`; by default
+    ``device`` is a :class:`~gnet.engines.cuda_backend.CudaBackend`; by default
     cuda-python (or pycuda) on GPU 0. Tests pass a host-memory backend.
     """
 
@@ -91,46 +61,48 @@ class EngineRunner:
         manifest_path = manifest_mod.manifest_path_for(self.plan)
         self.manifest = manifest_mod.read(manifest_path)  # read first: refuse before touching the plan
         if self.manifest["plan"]["file"] != self.plan.name:
-            raise GnetError(f"{manifest_path.name} describes {self.manifest['plan']['file']}, not {self.plan.name}; "
-                            f"keep each plan with the manifest gnet build wrote for it")
+            raise GnetError(f"{manifest_path.name} describes {self.manifest['plan']['file']}, not {self.plan.name}",
+                            remedy="keep each plan with the manifest gnet build wrote for it")
         trt = import_tensorrt()
-        self._device = device if device is not None else get_backend()
+        self._device = device if device is not None else cuda_choice.get_backend()
         if self.use_cuda_graphs and not self._device.supports_graphs:
             self.graph_fallback = f"the {self._device.name} backend cannot capture CUDA graphs"
         self.device_info = self._device.device_info()
         manifest_mod.check_compatible(self.manifest, self.plan, str(trt.__version__), self.device_info.compute_capability)
         if not self.plan.is_file():
-            raise GnetError(f"the engine {self.plan} does not exist; build it with: gnet build "
-                            f"{self.plan.parent / self.manifest['model']['onnx_file']}")
+            raise GnetError(f"the engine {self.plan} does not exist",
+                            remedy=f"build it with: gnet build {self.plan.parent / self.manifest['model']['onnx_file']}")
         data = self.plan.read_bytes()
         if verify_plan_hash:
             digest = hashlib.sha256(data).hexdigest()
             if digest != self.manifest["plan"]["sha256"]:
-                raise GnetError(f"{self.plan.name} does not match its manifest (SHA-256 {digest[:12]}…, the manifest "
-                                f"records {self.manifest['plan']['sha256'][:12]}…); rebuild both with gnet build")
+                raise GnetError(f"{self.plan.name} does not match its manifest",
+                                f"SHA-256 {digest[:12]}…, the manifest records {self.manifest['plan']['sha256'][:12]}…",
+                                "rebuild both with gnet build")
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(self._logger)  # must outlive the engine
         if self.manifest["tensorrt"]["version_compatible"]:
             self._runtime.engine_host_code_allowed = True  # version-compatible plans embed a lean runtime
         self._engine = self._runtime.deserialize_cuda_engine(data)
         if self._engine is None:
-            raise GnetError(f"TensorRT {trt.__version__} cannot deserialize {self.plan.name} (its log above says why); "
-                            f"rebuild it here with gnet build")
+            raise GnetError(f"TensorRT {trt.__version__} cannot deserialize {self.plan.name}", "its log above says why",
+                            "rebuild it here with gnet build")
         self._context = self._engine.create_execution_context()
         if self._context is None:
-            raise GnetError(f"TensorRT cannot create an execution context for {self.plan.name} (out of GPU memory?)")
+            raise GnetError(f"TensorRT cannot create an execution context for {self.plan.name}", "out of GPU memory?")
         specs = tensor_specs(trt, self._engine)
         inputs = [s for s in specs if s.is_input]
         outputs = [s for s in specs if not s.is_input]
         if len(inputs) != 1 or len(outputs) != 1:
-            raise GnetError(f"{self.plan.name} has {len(inputs)} inputs and {len(outputs)} outputs; "
-                            f"gnet runs engines with one input and one output")
+            raise GnetError(f"{self.plan.name} has {len(inputs)} inputs and {len(outputs)} outputs",
+                            "gnet runs engines with one input and one output")
         self.input: TensorSpec = inputs[0]
         self.output: TensorSpec = outputs[0]
         recorded = ([t["name"] for t in self.manifest["inputs"]], [t["name"] for t in self.manifest["outputs"]])
         if recorded != ([self.input.name], [self.output.name]):
-            raise GnetError(f"{self.plan.name} does not match its manifest: the engine's tensors are "
-                            f"{self.input.name!r} → {self.output.name!r}, the manifest records {recorded[0]} → {recorded[1]}")
+            raise GnetError(f"{self.plan.name} does not match its manifest",
+                            f"the engine's tensors are {self.input.name!r} → {self.output.name!r}, "
+                            f"the manifest records {recorded[0]} → {recorded[1]}")
         self.input_dtype = numpy_dtype(trt, self._engine.get_tensor_dtype(self.input.name), self.input.name)
         self.output_dtype = numpy_dtype(trt, self._engine.get_tensor_dtype(self.output.name), self.output.name)
         self._alloc = Allocations(self._device)
@@ -169,8 +141,8 @@ class EngineRunner:
     def _check_batch(self, batch: int) -> None:
         lo, hi = self.batch_range
         if not lo <= batch <= hi:
-            raise GnetError(f"batch {batch} is outside the optimization profile of {self.plan.name}, "
-                            f"which accepts batches {lo} to {hi}; rebuild with --min-batch/--max-batch to change it")
+            raise UsageError(f"batch {batch} is outside the optimization profile of {self.plan.name}",
+                             f"it accepts batches {lo} to {hi}", "rebuild with --min-batch/--max-batch to change it")
 
     def reserve(self, batch: int) -> None:
         """Allocate buffers for up to ``batch`` images now (a larger batch later reallocates and drops CUDA graphs)."""
@@ -224,8 +196,8 @@ class EngineRunner:
         images = np.asarray(images)
         expected = tuple(self.input.shape[1:])
         if images.ndim != len(self.input.shape) or tuple(images.shape[1:]) != expected:
-            raise GnetError(f"{self.plan.name} takes images of shape [batch, {', '.join(map(str, expected))}], "
-                            f"not {list(images.shape)}")
+            raise UsageError(f"{self.plan.name} takes images of shape [batch, {', '.join(map(str, expected))}], "
+                             f"not {list(images.shape)}")
         batch = int(images.shape[0])
         self.prepare(batch)
         assert self._h_in is not None
@@ -292,7 +264,7 @@ class EngineRunner:
     # --- internals ----------------------------------------------------------------------------------
     def _enqueue(self) -> None:
         if not self._context.execute_async_v3(self.device.stream_handle(self.stream)):
-            raise GnetError(f"TensorRT could not enqueue {self.plan.name} for batch {self._batch} (its log above says why)")
+            raise GnetError(f"TensorRT could not enqueue {self.plan.name} for batch {self._batch}", "its log above says why")
 
     def _capture(self, batch: int) -> Any | None:
         """Capture one enqueue for ``batch`` into a CUDA graph, after one ordinary warm-up enqueue."""

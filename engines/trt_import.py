@@ -6,7 +6,7 @@ import importlib
 import re
 from types import ModuleType
 
-from gnet.errors import GnetError, first_line
+from gnet.errors import NotAvailable, first_line
 
 MIN_VERSION = (10, 12)
 """Weak typing was deprecated in 10.12; from there on one strongly typed code path serves 10.x and 11.x."""
@@ -27,11 +27,6 @@ def version_text(version: tuple[int, ...]) -> str:
     return ".".join(str(v) for v in version)
 
 
-def missing_tensorrt_reason() -> str:
-    """Why TensorRT cannot be imported here, as a clause (no trailing period)."""
-    return "TensorRT is not installed (the Python package tensorrt cannot be imported)"
-
-
 def import_tensorrt() -> ModuleType:
     """Return the ``tensorrt`` module, or raise a GnetError naming what is missing and how to install it.
 
@@ -41,9 +36,11 @@ def import_tensorrt() -> ModuleType:
     try:
         trt = importlib.import_module("tensorrt")
     except ImportError:
-        raise GnetError(f"{missing_tensorrt_reason()}; on a machine with an NVIDIA GPU install it with: {INSTALL_COMMAND}") from None
+        raise NotAvailable("TensorRT is not installed", "the Python package tensorrt cannot be imported",
+                           f"on a machine with an NVIDIA GPU install it with: {INSTALL_COMMAND}") from None
     except Exception as exc:  # a broken install (missing libnvinfer, CUDA mismatch) raises OSError/RuntimeError
-        raise GnetError(f"TensorRT is installed but cannot be loaded ({first_line(exc, 160)}); reinstall it with: {INSTALL_COMMAND}") from None
+        raise NotAvailable("TensorRT is installed but cannot be loaded", first_line(exc, 160),
+                           f"reinstall it with: {INSTALL_COMMAND}") from None
     check_version(trt)
     return trt
 
@@ -53,11 +50,13 @@ def check_version(trt: ModuleType) -> tuple[int, ...]:
     raw = getattr(trt, "__version__", "")
     version = parse_version(raw)
     if not version:
-        raise GnetError(f"cannot tell which TensorRT this is (tensorrt.__version__ is {raw!r}); reinstall it with: {INSTALL_COMMAND}")
+        raise NotAvailable("cannot tell which TensorRT this is", f"tensorrt.__version__ is {raw!r}",
+                           f"reinstall it with: {INSTALL_COMMAND}")
     if version[:2] < MIN_VERSION:
-        raise GnetError(
-            f"TensorRT {raw} is too old: gnet builds strongly typed networks, which need TensorRT "
-            f"{version_text(MIN_VERSION)} or newer; upgrade with: pip install --upgrade \"tensorrt>={version_text(MIN_VERSION)}\""
+        raise NotAvailable(
+            f"TensorRT {raw} is too old",
+            f"gnet builds strongly typed networks, which need TensorRT {version_text(MIN_VERSION)} or newer",
+            f"upgrade with: pip install --upgrade \"tensorrt>={version_text(MIN_VERSION)}\"",
         )
     return version
 

@@ -6,34 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gnet.errors import GnetError
+from gnet import defaults
+from gnet.defaults import ARTIFACT_NAMES, artifact_name, artifact_variant
+from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
-from gnet.export.images import ImageSet, load_images
-from gnet.export.onnx_export import DEFAULT_OPSET, ExportResult, check_interface, export_fp32
+from gnet.export.calibration import CalibrationSettings
+from gnet.export.convert import PrecisionResult, write_precision
 from gnet.export.hashing import sha256_file
+from gnet.export.images import ImageSet, load_images
+from gnet.export.onnx_export import ExportResult, check_interface, export_fp32
 from gnet.export.ort import load_onnx
-from gnet.export.sqnr import LayerNoise, layer_noise
 from gnet.export.parity import ParityReport, check_onnx
-from gnet.export.precision import CalibrationSettings, PrecisionResult, write_precision
 from gnet.export.reference import torch_logits
+from gnet.export.sqnr import LayerNoise, layer_noise
 from gnet.export.weights import LoadedModel, load_weights
 from gnet.export.weights_choice import choose_weights
 
-DEFAULT_OUTPUT_DIR = Path("artifacts")
 PARITY_IMAGE_LIMIT: int | None = None  # every image of the source (the fixture's held-out split has 540)
-
-
-ARTIFACT_NAMES = {
-    "fp32": "googlenet_fp32.onnx",
-    "fp16": "googlenet_fp16.onnx",
-    "int8": "googlenet_int8.qdq.onnx",  # TensorRT format (symmetric int8), the one engines are built from
-    "int8-cpu": "googlenet_int8_cpu.qdq.onnx",  # u8 activations / s8 weights, for ONNX Runtime on CPUs
-}
-
-
-def artifact_name(variant: str) -> str:
-    """The file name DESIGN.md gives each precision's ONNX (``int8-cpu`` is gnet's CPU-format INT8)."""
-    return ARTIFACT_NAMES[variant]
 
 
 def default_image_source(loaded: LoadedModel) -> str | None:
@@ -46,14 +35,35 @@ def parity_images(loaded: LoadedModel, source: str | Path | None, image_size: in
     return load_images(source if source is not None else default_image_source(loaded), image_size, limit)
 
 
+class _Reference:
+    """PyTorch FP32 logits of the parity images, computed the first time something needs them."""
+
+    def __init__(self, loaded: LoadedModel, images: ImageSet) -> None:
+        self._loaded, self._images, self._logits = loaded, images, None
+
+    def __call__(self):
+        if self._logits is None:
+            self._logits = torch_logits(self._loaded.model, self._images.data)
+        return self._logits
+
+
+def _ensure_fp32(loaded: LoadedModel, path: Path, evaluation: ImageSet, size: int, reference: _Reference,
+                 opset: int | None = None, exporter: str = defaults.EXPORTERS[0],
+                 batches: Sequence[int] | None = None) -> None:
+    """Reuse the FP32 ONNX at ``path`` when it was exported from these weights and size (and ``opset``,
+    when given), else export it there: every other precision is made from it."""
+    if not _matches(path, loaded, size, opset, "fp32"):
+        export_fp32(loaded, path, evaluation, size, opset or defaults.DEFAULT_OPSET, exporter, batches, reference())
+
+
 def export_model(
-    weights: str = "imagenet",  # or "auto" (see gnet.export.weights_choice), "random", a path
+    weights: str = defaults.WEIGHTS,  # "auto" (see gnet.export.weights_choice), "imagenet", "random", a path
     output: str | Path | None = None,
     seed: int = 0,
     image_size: int | None = None,
-    opset: int = DEFAULT_OPSET,
+    opset: int = defaults.DEFAULT_OPSET,
     images: str | Path | None = None,
-    exporter: str = "torchscript",
+    exporter: str = defaults.EXPORTERS[0],
     transform_input: bool | None = None,
     batches: Sequence[int] | None = None,
     precision: str = "fp32",
@@ -70,25 +80,22 @@ def export_model(
     """
     chosen = choose_weights(weights, seed=seed, transform_input=transform_input)
     loaded = chosen.loaded
-    size = image_size or loaded.image_size or 224
+    size = image_size or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE
     evaluation = parity_images(loaded, images, size)
+    reference = _Reference(loaded, evaluation)
+    variant = artifact_variant(precision, int8_target)
+    dest = Path(output) if output else defaults.ARTIFACTS_DIR / artifact_name(variant)
     if precision == "fp32":
-        dest = Path(output) if output else DEFAULT_OUTPUT_DIR / artifact_name("fp32")
-        result = export_fp32(loaded, dest, evaluation, size, opset, exporter, batches)
-        if weights == "auto":
-            result.notes.insert(0, chosen.reason)
-        return result
-    variant = "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
-    dest = Path(output) if output else DEFAULT_OUTPUT_DIR / artifact_name(variant)
-    fp32_path = dest.parent / artifact_name("fp32")
-    reference = torch_logits(loaded.model, evaluation.data)
-    if not _matches(fp32_path, loaded, size, opset, "fp32"):
-        export_fp32(loaded, fp32_path, evaluation, size, opset, exporter, batches, reference)
-    result = write_precision(
-        loaded, fp32_path, dest, precision, evaluation, reference, io_dtype=io_dtype, int8_target=int8_target,
-        calib=calib, keep_fp=keep_fp, batches=batches, progress=progress,
-    )
-    if weights == "auto":
+        result: ExportResult | PrecisionResult = export_fp32(
+            loaded, dest, evaluation, size, opset, exporter, batches, reference())
+    else:
+        fp32_path = dest.parent / artifact_name("fp32")
+        _ensure_fp32(loaded, fp32_path, evaluation, size, reference, opset, exporter, batches)
+        result = write_precision(
+            loaded, fp32_path, dest, precision, evaluation, reference(), io_dtype=io_dtype, int8_target=int8_target,
+            calib=calib, keep_fp=keep_fp, batches=batches, progress=progress,
+        )
+    if weights == defaults.WEIGHTS:
         result.notes.insert(0, chosen.reason)
     return result
 
@@ -117,7 +124,7 @@ def prepare_artifacts(
     loaded: LoadedModel,
     out_dir: str | Path,
     image_size: int,
-    variants: Sequence[str] = ("fp32", "fp16", "int8", "int8-cpu"),
+    variants: Sequence[str] = tuple(ARTIFACT_NAMES),
     calib: CalibrationSettings | None = None,
     progress=None,
 ) -> dict[str, Path]:
@@ -129,13 +136,11 @@ def prepare_artifacts(
     folder = Path(out_dir)
     unknown = [v for v in variants if v not in ARTIFACT_NAMES]
     if unknown:
-        raise GnetError(f"unknown artifact variant {unknown[0]!r}; use {', '.join(ARTIFACT_NAMES)}")
+        raise UsageError(f"unknown artifact variant {unknown[0]!r}", remedy=f"use {', '.join(ARTIFACT_NAMES)}")
     evaluation = parity_images(loaded, None, image_size)
+    reference = _Reference(loaded, evaluation)
     fp32_path = folder / artifact_name("fp32")
-    reference = None
-    if not _matches(fp32_path, loaded, image_size, None, "fp32"):
-        reference = torch_logits(loaded.model, evaluation.data)
-        export_fp32(loaded, fp32_path, evaluation, image_size, reference=reference)
+    _ensure_fp32(loaded, fp32_path, evaluation, image_size, reference)
     paths = {"fp32": fp32_path}
     for variant in variants:
         if variant == "fp32":
@@ -143,9 +148,7 @@ def prepare_artifacts(
         precision, target = ("int8", "cpu") if variant == "int8-cpu" else (variant, "tensorrt")
         path = folder / artifact_name(variant)
         if not _matches(path, loaded, image_size, None, precision, target if precision == "int8" else None):
-            if reference is None:
-                reference = torch_logits(loaded.model, evaluation.data)
-            write_precision(loaded, fp32_path, path, precision, evaluation, reference,
+            write_precision(loaded, fp32_path, path, precision, evaluation, reference(),
                             int8_target=target, calib=calib, progress=progress)
         paths[variant] = path
     return paths
@@ -188,20 +191,19 @@ def check_model(
     meta = metadata.read(model)
     spec = weights or meta.get("weights_spec")
     if not spec:
-        raise GnetError(f"{onnx_path} records no weights (it was not written by gnet); pass --weights")
+        raise GnetError(f"{onnx_path} records no weights", "it was not written by gnet", "pass --weights")
     loaded = load_weights(spec, seed=seed, transform_input=meta.get("transform_input_folded"))
     recorded = meta.get("weights_sha256")
     if recorded and recorded != loaded.weights_sha256:
-        raise GnetError(
-            f"{onnx_path} was exported from weights with SHA-256 {recorded[:12]}…, "
-            f"but {loaded.weights} has {loaded.weights_sha256[:12]}…"
-        )
-    size = int(meta.get("image_size") or loaded.image_size or 224)
+        raise GnetError(f"{onnx_path} was exported from other weights",
+                        f"they had SHA-256 {recorded[:12]}…, but {loaded.weights} has {loaded.weights_sha256[:12]}…")
+    size = int(meta.get("image_size") or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE)
     check_interface(model, loaded.num_classes, size)
     data = parity_images(loaded, images, size)
     reference = torch_logits(loaded.model, data.data)
     precision = str(meta.get("precision", "fp32"))
-    report = check_onnx(onnx_path, reference, data, precision, loaded.weights, batches, trained=loaded.trained)
+    report = check_onnx(onnx_path, reference, data, precision, loaded.weights, batches, trained=loaded.trained,
+                        trained_image_size=loaded.image_size)
     noise = fp32 = None
     if is_qdq(model):
         fp32 = find_source_fp32(Path(onnx_path), meta)

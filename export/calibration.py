@@ -20,8 +20,9 @@ import numpy as np
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod
 from onnxruntime.quantization.calibrate import TensorData, TensorsData, create_calibrator
 
+from gnet import defaults
 from gnet.atomic import write_text_atomic
-from gnet.errors import GnetError
+from gnet.errors import GnetError, UsageError
 from gnet.export.hashing import sha256_file, sha256_strings
 from gnet.export.images import ImageSet
 
@@ -39,6 +40,17 @@ CALIBRATOR_OPTIONS = {
     "percentile": {"num_bins": 2048, "percentile": 99.999},
 }
 CACHE_FORMAT = 1
+
+
+@dataclass
+class CalibrationSettings:
+    """Where calibration images come from and how ranges are computed (``gnet export --calib-*``)."""
+
+    images: str | None = None  # folder, digits:SPLIT, skimage:faces; None = the weights' default
+    count: int | None = None  # None = defaults.CALIB_COUNT or all available, whichever is smaller
+    method: str = defaults.CALIB_METHOD
+    cache: str | None = None  # explicit cache file; None = named by key under cache_dir
+    cache_dir: str = str(defaults.CALIBRATION_CACHE_DIR)
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,7 @@ class _ImageReader(CalibrationDataReader):
 
 def calibration_key(fp32_onnx: Path, images: ImageSet, method: str) -> CalibrationKey:
     if method not in CALIBRATION_METHODS:
-        raise GnetError(f"unknown calibration method {method!r}; use one of {', '.join(CALIBRATION_METHODS)}")
+        raise UsageError(f"unknown calibration method {method!r}", remedy=f"use one of {', '.join(CALIBRATION_METHODS)}")
     return CalibrationKey(
         onnx_sha256=sha256_file(fp32_onnx),
         images_sha256=sha256_strings([images.source, *images.names]),
@@ -118,8 +130,9 @@ def _read_cache(path: Path, key: CalibrationKey, explicit: bool) -> dict[str, tu
     if explicit:
         what = [f for f in ("onnx_sha256", "images_sha256", "method", "count", "options") if getattr(stored, f) != getattr(key, f)]
         raise GnetError(
-            f"calibration cache {path} was made for a different {', '.join(what).replace('_sha256', '')} "
-            f"(cache {getattr(stored, what[0])!s:.12}, now {getattr(key, what[0])!s:.12}); delete it or pass another --calib-cache"
+            f"calibration cache {path} was made for a different {', '.join(what).replace('_sha256', '')}",
+            f"cache {getattr(stored, what[0])!s:.12}, now {getattr(key, what[0])!s:.12}",
+            "delete it or pass another --calib-cache",
         )
     return None
 
@@ -127,9 +140,9 @@ def _read_cache(path: Path, key: CalibrationKey, explicit: bool) -> dict[str, tu
 def calibrate(
     fp32_onnx: str | Path,
     images: ImageSet,
-    method: str = "minmax",
+    method: str = defaults.CALIB_METHOD,
     cache: str | Path | None = None,
-    cache_dir: str | Path = "artifacts/calibration",
+    cache_dir: str | Path = defaults.CALIBRATION_CACHE_DIR,
     progress=None,
 ) -> Calibration:
     """Measure (or reuse) activation ranges of ``fp32_onnx`` on ``images``.

@@ -18,13 +18,12 @@ import torch
 import torch.nn.functional as F
 
 from gnet.atomic import atomic_output
+from gnet.defaults import FIXTURE_CHECKPOINT, FIXTURE_IMAGE_SIZE
 from gnet.errors import GnetError
 from gnet.export.images import load_digits_set
 from gnet.export.reference import torch_logits
 from gnet.export.weights import build_googlenet
 
-FIXTURE_CHECKPOINT = Path("artifacts/fixture/googlenet_digits.pt")
-FIXTURE_IMAGE_SIZE = 64
 FIXTURE_SEED = 0
 MIN_ACCURACY = 0.95
 
@@ -77,7 +76,8 @@ def train_fixture(path: str | Path = FIXTURE_CHECKPOINT, config: TrainConfig = T
     seconds = time.monotonic() - start
     log(f"held-out accuracy {accuracy:.2%} on {len(held_out)} digits after {seconds:.0f} s")
     if accuracy < MIN_ACCURACY:
-        raise GnetError(f"the fixture reached only {accuracy:.2%} held-out accuracy (< {MIN_ACCURACY:.0%}); nothing was written")
+        raise GnetError(f"the fixture reached only {accuracy:.2%} held-out accuracy (< {MIN_ACCURACY:.0%})",
+                        remedy="nothing was written")
     record = {
         "state_dict": model.state_dict(),
         "num_classes": 10,

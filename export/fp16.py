@@ -16,15 +16,14 @@ import onnx
 import onnxconverter_common
 from onnxconverter_common import float16
 
-from gnet.errors import GnetError
-
-IO_DTYPES = ("fp32", "fp16")
+from gnet.defaults import IO_DTYPES
+from gnet.errors import UsageError
 
 
 def convert_fp16(fp32: onnx.ModelProto, io_dtype: str = "fp32") -> onnx.ModelProto:
     """The FP16 version of an FP32 model (weights, activations and, with ``io_dtype='fp16'``, I/O)."""
     if io_dtype not in IO_DTYPES:
-        raise GnetError(f"unknown --io-dtype {io_dtype!r}; use fp32 or fp16")
+        raise UsageError(f"unknown --io-dtype {io_dtype!r}", remedy=f"use one of {', '.join(IO_DTYPES)}")
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         model = float16.convert_float_to_float16(fp32, keep_io_types=io_dtype == "fp32")

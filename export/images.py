@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from gnet.errors import GnetError
+from gnet.errors import GnetError, UsageError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -127,7 +127,7 @@ def _open(path: Path) -> Image.Image:
             img.load()
             return img.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise GnetError(f"cannot read image {path}: {exc}") from None
+        raise GnetError(f"cannot read image {path}", str(exc)) from None
 
 
 def find_images(folder: Path) -> list[Path]:
@@ -176,7 +176,7 @@ def load_packaged_photos(image_size: int) -> ImageSet:
         images.append(Image.fromarray(array[..., :3] if array.ndim == 3 else array))
         names.append(f"skimage.data.{name}")
     if not images:
-        raise GnetError("scikit-image ships no readable sample photos here; pass --images DIR")
+        raise GnetError("scikit-image ships no readable sample photos here", remedy="pass --images DIR")
     return ImageSet(data=preprocess(images, image_size), names=names, source="skimage.data")
 
 
@@ -209,7 +209,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
 def digits_split(split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(indices, 8x8 images in 0..16, labels) of one split of scikit-learn's digits."""
     if split not in DIGITS_SPLITS:
-        raise GnetError(f"unknown digits split {split!r}; use one of {', '.join(DIGITS_SPLITS)}")
+        raise UsageError(f"unknown digits split {split!r}", remedy=f"use one of {', '.join(DIGITS_SPLITS)}")
     images, targets, splits = _digits()
     chosen = splits[split]
     return chosen, images[chosen], targets[chosen]

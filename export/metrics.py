@@ -70,3 +70,10 @@ def compare_logits(reference: np.ndarray, candidate: np.ndarray, labels: np.ndar
         accuracy=accuracy,
         reference_accuracy=ref_accuracy,
     )
+
+
+def accuracy_caveat(trained_image_size: int | None, measured_image_size: int) -> str:
+    """Why accuracy means nothing at this size ("" when it does): the weights were trained at another one."""
+    if trained_image_size and trained_image_size != measured_image_size:
+        return f"trained at {trained_image_size} px, measured at {measured_image_size} px"
+    return ""

@@ -19,7 +19,8 @@ import torchvision
 
 import gnet
 from gnet.atomic import atomic_output, ensure_writable_dir
-from gnet.errors import GnetError
+from gnet.defaults import BATCH_DIM, DEFAULT_IMAGE_SIZE, DEFAULT_OPSET, EXPORTERS, INPUT_NAME, OUTPUT_NAME
+from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.folding import deployable
 from gnet.export.images import ImageSet, Preprocessing
@@ -27,12 +28,7 @@ from gnet.export.parity import ParityError, ParityReport, check_onnx
 from gnet.export.reference import torch_logits
 from gnet.export.weights import LoadedModel
 
-INPUT_NAME = "input"
-OUTPUT_NAME = "logits"
-BATCH_DIM = "batch"
-DEFAULT_OPSET = 17
 DYNAMO_MIN_OPSET = 18
-EXPORTERS = ("torchscript", "dynamo")
 
 
 @dataclass
@@ -50,7 +46,8 @@ def _torch_export(model: torch.nn.Module, image_size: int, opset: int, exporter:
     kwargs: dict[str, Any] = dict(input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], opset_version=opset)
     if exporter == "dynamo":
         if opset < DYNAMO_MIN_OPSET:
-            raise GnetError(f"the dynamo exporter writes opset {DYNAMO_MIN_OPSET} or newer; pass --opset {DYNAMO_MIN_OPSET} or use --exporter torchscript")
+            raise UsageError(f"the dynamo exporter writes opset {DYNAMO_MIN_OPSET} or newer",
+                             remedy=f"pass --opset {DYNAMO_MIN_OPSET} or use --exporter torchscript")
         kwargs.update(dynamo=True, external_data=False, dynamic_shapes=({0: torch.export.Dim(BATCH_DIM)},))
     else:
         kwargs.update(dynamo=False, do_constant_folding=True,
@@ -76,9 +73,9 @@ def check_interface(model: onnx.ModelProto, num_classes: int, image_size: int | 
     inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
     outputs = list(model.graph.output)
     if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
-        raise GnetError(f"the exported graph must have one input named {INPUT_NAME!r}, found {[i.name for i in inputs]}")
+        raise GnetError(f"the graph must have one input named {INPUT_NAME!r}", f"it has {[i.name for i in inputs]}")
     if len(outputs) != 1 or outputs[0].name != OUTPUT_NAME:
-        raise GnetError(f"the exported graph must have one output named {OUTPUT_NAME!r}, found {[o.name for o in outputs]}")
+        raise GnetError(f"the graph must have one output named {OUTPUT_NAME!r}", f"it has {[o.name for o in outputs]}")
     out_dims = outputs[0].type.tensor_type.shape.dim
     if len(out_dims) != 2 or out_dims[1].dim_value != num_classes:
         raise GnetError(f"the output {OUTPUT_NAME!r} must be [batch, {num_classes}]")
@@ -115,7 +112,7 @@ def export_fp32(
     loaded: LoadedModel,
     output: str | Path,
     images: ImageSet,
-    image_size: int = 224,
+    image_size: int = DEFAULT_IMAGE_SIZE,
     opset: int = DEFAULT_OPSET,
     exporter: str = "torchscript",
     batches: Sequence[int] | None = None,
@@ -126,9 +123,9 @@ def export_fp32(
     ``reference``: PyTorch FP32 logits of ``images`` when the caller already has them.
     """
     if exporter not in EXPORTERS:
-        raise GnetError(f"unknown exporter {exporter!r}; use one of {', '.join(EXPORTERS)}")
+        raise UsageError(f"unknown exporter {exporter!r}", remedy=f"use one of {', '.join(EXPORTERS)}")
     if images.data.shape[-1] != image_size:
-        raise GnetError(f"the parity images are {images.data.shape[-1]} px but the export is {image_size} px")
+        raise UsageError(f"the parity images are {images.data.shape[-1]} px but the export is {image_size} px")
     dest = Path(output)
     ensure_writable_dir(dest)
     folded = deployable(loaded.model, image_size)
@@ -143,8 +140,9 @@ def export_fp32(
         reference = torch_logits(loaded.model, images.data)
     with atomic_output(dest) as tmp_path:
         onnx.save(model, str(tmp_path))
-        report = check_onnx(tmp_path, reference, images, "fp32", loaded.weights, batches)
+        report = check_onnx(tmp_path, reference, images, "fp32", loaded.weights, batches,
+                            trained_image_size=loaded.image_size)
         report.artifact = dest.name
         if not report.passed:
-            raise ParityError(report, "; nothing was written")
+            raise ParityError(report, "nothing was written")
     return ExportResult(path=dest, parity=report, metadata=meta)

@@ -20,7 +20,7 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
         model = onnx.load(str(file))
         onnx.checker.check_model(model, full_check=True)
     except Exception as exc:  # DecodeError, ValidationError, InferenceError: all mean "not a valid model"
-        raise GnetError(f"{file} is not a valid ONNX model ({first_line(exc)})") from None
+        raise GnetError(f"{file} is not a valid ONNX model", first_line(exc)) from None
     return model
 
 
@@ -34,7 +34,8 @@ def cpu_session(model: str | Path | bytes, threads: int | None = None) -> ort.In
     try:
         return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
-        raise GnetError(f"ONNX Runtime cannot load {model if not isinstance(model, bytes) else 'the model'} ({first_line(exc)})") from None
+        raise GnetError(f"ONNX Runtime cannot load {model if not isinstance(model, bytes) else 'the model'}",
+                        first_line(exc)) from None
 
 
 def run_batched(session: ort.InferenceSession, data: np.ndarray, batch: int) -> np.ndarray:

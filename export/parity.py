@@ -10,7 +10,7 @@ import numpy as np
 
 from gnet.errors import GnetError
 from gnet.export.images import ImageSet
-from gnet.export.metrics import ParityMetrics, compare_logits
+from gnet.export.metrics import ParityMetrics, accuracy_caveat, compare_logits
 from gnet.export.ort import cpu_session, run_batched
 from gnet.export.tolerances import Tolerance, tolerance_for
 
@@ -38,25 +38,27 @@ class ParityReport:
     weights: str
     tolerance: Tolerance
     rows: list[ParityRow]
+    accuracy_caveat: str = ""  # why the accuracy figures mean nothing here (weights trained at another size)
 
     @property
     def passed(self) -> bool:
         return all(row.passed for row in self.rows)
 
-    def failure_sentence(self) -> str:
-        """One sentence naming the first failing batch and why."""
+    def first_failure(self) -> tuple[str, str]:
+        """(what, why) of the first failing batch: which artifact, batch and images, and every violation."""
         for row in self.rows:
             if row.violations:
-                return (f"{self.artifact} does not match PyTorch FP32 at batch {row.batch} "
-                        f"({'; '.join(row.violations)}) on {row.metrics.count} images from {self.images}")
-        return ""
+                return (f"{self.artifact} does not match PyTorch FP32 at batch {row.batch} on "
+                        f"{row.metrics.count} images from {self.images}", "; ".join(row.violations))
+        return "", ""
 
 
 class ParityError(GnetError):
     """An artifact outside its precision's tolerance; carries the report so the CLI can print it."""
 
-    def __init__(self, report: ParityReport, suffix: str = "") -> None:
-        super().__init__(report.failure_sentence() + suffix)
+    def __init__(self, report: ParityReport, remedy: str = "") -> None:
+        what, why = report.first_failure()
+        super().__init__(what, why, remedy)
         self.report = report
 
 
@@ -76,8 +78,13 @@ def check_onnx(
     batches: Sequence[int] | None = None,
     tolerance: Tolerance | None = None,
     trained: bool = True,
+    trained_image_size: int | None = None,
 ) -> ParityReport:
-    """Run ``onnx_path`` with ONNX Runtime (CPU) and compare with PyTorch's ``reference`` logits."""
+    """Run ``onnx_path`` with ONNX Runtime (CPU) and compare with PyTorch's ``reference`` logits.
+
+    ``trained_image_size``: the size the weights were trained at, when known; measured at another
+    size, their accuracy means nothing and the report says so (parity still does).
+    """
     tol = tolerance or tolerance_for(precision, trained)
     session = cpu_session(onnx_path)
     rows = []
@@ -87,4 +94,6 @@ def check_onnx(
     return ParityReport(
         artifact=Path(onnx_path).name, precision=precision, images=images.source,
         weights=weights, tolerance=tol, rows=rows,
+        accuracy_caveat=accuracy_caveat(trained_image_size, int(images.data.shape[-1])),
     )
+

@@ -34,10 +34,10 @@ import onnxruntime
 from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.calibrate import save_tensors_data
 
-from gnet.errors import GnetError
+from gnet.defaults import INT8_TARGETS
+from gnet.errors import UsageError
 from gnet.export.calibration import CALIBRATION_METHODS, Calibration
 
-INT8_TARGETS = ("tensorrt", "cpu")
 TRT_OP_TYPES = ["Conv", "Gemm", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat"]
 
 
@@ -83,7 +83,7 @@ def recipe_for(target: str) -> QuantRecipe:
             target="cpu", activation_type="QUInt8", weight_type="QInt8", per_channel=True, reduce_range=True,
             op_types=None, extra_options={},
         )
-    raise GnetError(f"unknown INT8 target {target!r}; use one of {', '.join(INT8_TARGETS)}")
+    raise UsageError(f"unknown INT8 target {target!r}", remedy=f"use one of {', '.join(INT8_TARGETS)}")
 
 
 def shared_ranges(model: onnx.ModelProto, ranges: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
@@ -117,7 +117,8 @@ def quantize(
     known = {n.name for n in model.graph.node}
     unknown = [n for n in keep_fp if n not in known]
     if unknown:
-        raise GnetError(f"--keep-fp names no node of the model: {', '.join(unknown)} (see `gnet check` for node names)")
+        raise UsageError(f"--keep-fp names no node of the model: {', '.join(unknown)}",
+                         remedy="see `gnet check` for node names")
     calib = Calibration(calibration.key, shared_ranges(model, calibration.ranges), calibration.cache_path, calibration.reused)
     with tempfile.TemporaryDirectory(prefix="gnet-quant-") as tmp:
         cache = Path(tmp) / "ranges.json"

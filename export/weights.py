@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torchvision.models import GoogLeNet, GoogLeNet_Weights, googlenet
 
-from gnet.errors import GnetError
+from gnet.errors import GnetError, NotAvailable, UsageError, first_line
 from gnet.export.hashing import sha256_file, sha256_state_dict
 
 IMAGENET_WEIGHTS = GoogLeNet_Weights.IMAGENET1K_V1
@@ -74,9 +74,9 @@ def load_imagenet(allow_download: bool = True) -> LoadedModel:
     path = imagenet_cache_path()
     if not path.is_file():
         if not allow_download:
-            raise GnetError(
-                f"torchvision's ImageNet weights for GoogLeNet are not cached at {path}; "
-                "pass --weights PATH or --weights random instead"
+            raise NotAvailable(
+                f"torchvision's ImageNet weights for GoogLeNet are not cached at {path}",
+                remedy="pass --weights PATH or --weights random instead",
             )
         _download(IMAGENET_WEIGHTS.url, path)
     state = _torch_load(path)
@@ -103,9 +103,9 @@ def _download(url: str, path: Path) -> None:
         torch.hub.download_url_to_file(url, str(path), progress=True)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise GnetError(
-            f"cannot download torchvision's ImageNet weights from {url} ({reason}); "
-            "with no network, pass --weights PATH to a local checkpoint or --weights random --seed N"
+        raise NotAvailable(
+            f"cannot download torchvision's ImageNet weights from {url}", str(reason),
+            "with no network, pass --weights PATH to a local checkpoint or --weights random --seed N",
         ) from None
     finally:
         socket.setdefaulttimeout(previous)
@@ -164,11 +164,11 @@ def load_checkpoint(path: str | Path, transform_input: bool | None = None) -> Lo
                 state = raw[key]
                 break
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise GnetError(f"{file} holds no state_dict of tensors, so it is not a GoogLeNet checkpoint")
+        raise GnetError(f"{file} is not a GoogLeNet checkpoint", "it holds no state_dict of tensors")
     state = {k.removeprefix("module."): v for k, v in state.items()}
     fc = state.get("fc.weight")
     if fc is None or fc.dim() != 2:
-        raise GnetError(f"{file} is not a GoogLeNet checkpoint: it has no 2-D 'fc.weight'")
+        raise GnetError(f"{file} is not a GoogLeNet checkpoint", "it has no 2-D 'fc.weight'")
     num_classes = int(fc.shape[0])
     if transform_input is None:
         transform_input = bool(meta.get("transform_input", False))
@@ -198,7 +198,7 @@ def load_weights(spec: str, seed: int = 0, transform_input: bool | None = None) 
             try:
                 seed = int(spec.split(":", 1)[1])
             except ValueError:
-                raise GnetError(f"--weights {spec}: the seed after 'random:' must be an integer") from None
+                raise UsageError(f"--weights {spec}", "the seed after 'random:' must be an integer") from None
         return load_random(seed=seed, transform_input=bool(transform_input))
     return load_checkpoint(spec, transform_input=transform_input)
 
@@ -207,8 +207,8 @@ def _torch_load(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file; all mean "unreadable"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GnetError(f"cannot read weights file {path}: it is corrupt or not a PyTorch checkpoint ({first[:160]})") from None
+        raise GnetError(f"cannot read weights file {path}",
+                        f"it is corrupt or not a PyTorch checkpoint ({first_line(exc, 160)})") from None
 
 
 def _drop_aux(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -228,5 +228,5 @@ def _load_strict(model: GoogLeNet, state: dict[str, torch.Tensor], where: str) -
             parts.append(f"{len(unexpected)} unexpected keys (e.g. {unexpected[0]})")
         if wrong:
             parts.append(f"{len(wrong)} shape mismatches (e.g. {wrong[0]})")
-        raise GnetError(f"{where} is not a torchvision GoogLeNet checkpoint: " + ", ".join(parts))
+        raise GnetError(f"{where} is not a torchvision GoogLeNet checkpoint", ", ".join(parts))
     model.load_state_dict(state, strict=True)

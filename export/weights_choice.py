@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from gnet.defaults import FIXTURE_CHECKPOINT, WEIGHTS
 from gnet.errors import GnetError
-from gnet.export.fixture import FIXTURE_CHECKPOINT, fixture_available
+from gnet.export.fixture import fixture_available
 from gnet.export.weights import LoadedModel, imagenet_available, load_imagenet, load_random, load_weights
 
 
@@ -22,17 +23,17 @@ class ChosenWeights:
     reason: str
 
 
-def choose_weights(spec: str = "auto", seed: int = 0, transform_input: bool | None = None,
+def choose_weights(spec: str = WEIGHTS, seed: int = 0, transform_input: bool | None = None,
                    fixture: str | Path = FIXTURE_CHECKPOINT) -> ChosenWeights:
     """Resolve ``--weights``; ``auto`` prefers ImageNet, then the trained fixture, then seeded random weights."""
-    if spec != "auto":
+    if spec != "auto":  # the one spelling of the automatic choice (defaults.WEIGHTS)
         return ChosenWeights(load_weights(spec, seed=seed, transform_input=transform_input), f"--weights {spec}")
     if imagenet_available():
         return ChosenWeights(load_imagenet(allow_download=False), "auto: torchvision's ImageNet weights are cached")
     try:
         return ChosenWeights(load_imagenet(), "auto: downloaded torchvision's ImageNet weights")
     except GnetError as exc:
-        why = str(exc).split(";")[0]
+        why = exc.cause
     if fixture_available(fixture):
         return ChosenWeights(load_weights(str(fixture)),
                              f"auto: ImageNet weights unavailable ({why}); using the trained fixture {fixture}")

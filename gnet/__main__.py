@@ -1,5 +1,5 @@
 """``python -m gnet`` runs the ``gnet`` command."""
 
-from gnet.cli import main
+from gnet.cli.app import main
 
 main()

@@ -17,11 +17,11 @@ def ensure_writable_dir(path: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise GnetError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
+        raise GnetError(f"cannot create the output folder {folder}", str(exc.strerror or exc)) from None
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise GnetError(f"cannot write to {folder}: permission denied")
+        raise GnetError(f"cannot write to {folder}", "permission denied")
     if path.is_dir():
-        raise GnetError(f"the output path {path} is a folder; give a file name")
+        raise GnetError(f"the output path {path} is a folder", remedy="give a file name")
 
 
 @contextlib.contextmanager

@@ -1,1 +1,1 @@
-"""gnet's tests (installed as ``gnet.tests`` so the TensorRT double can be reused)."""
+"""gnet's tests: one folder per stage (export, engines, bench, cli), shared helpers in ``helpers/``, the strict TensorRT double in ``trt_double/``."""

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from gnet.bench.runners.base import PRECISIONS, Availability, PrepareContext, Runner
-from gnet.bench.runners.ort_runner import OrtCpuRunner, OrtCudaRunner, OrtTensorrtRunner
-from gnet.bench.runners.torch_runner import TorchCpuRunner, TorchCudaRunner
-from gnet.bench.runners.trt_runner import TrtRunner
-from gnet.errors import GnetError
+from gnet.bench.results import Unavailable
+from gnet.bench.runners.base import Availability, PrepareContext, Runner
+from gnet.bench.runners.ort_cpu import OrtCpuRunner
+from gnet.bench.runners.ort_cuda import OrtCudaRunner
+from gnet.bench.runners.ort_trt import OrtTensorrtRunner
+from gnet.bench.runners.torch_cpu import TorchCpuRunner
+from gnet.bench.runners.torch_cuda import TorchCudaRunner
+from gnet.bench.runners.trt_engine import TrtRunner
+from gnet.defaults import PRECISIONS
+from gnet.errors import UsageError, first_line
 
 __all__ = ["BACKENDS", "Availability", "PrepareContext", "Runner", "Unavailable", "discover", "parse_backends"]
 
@@ -18,26 +22,6 @@ BACKENDS: dict[str, type[Runner]] = {
     for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OrtCudaRunner, OrtTensorrtRunner, TrtRunner)
 }
 """Every backend gnet knows, in the order the reports list them."""
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """A backend × variant × precision that did not run, and the one clause saying why."""
-
-    backend: str
-    variant: str
-    precision: str
-    reason: str
-    stage: str = "discovery"  # discovery | artifact | prepare | run
-
-    def to_dict(self) -> dict[str, str]:
-        return {"backend": self.backend, "variant": self.variant, "precision": self.precision,
-                "reason": self.reason, "stage": self.stage}
-
-
-def all_names() -> list[str]:
-    """``backend`` and ``backend:variant`` names, for help texts and error messages."""
-    return [f"{name}:{v}" for name, cls in BACKENDS.items() for v in cls.variants]
 
 
 def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | None]]:
@@ -58,13 +42,13 @@ def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | N
         name, _, variant = item.partition(":")
         cls = BACKENDS.get(name)
         if cls is None:
-            raise GnetError(f"unknown backend {name!r}; choose from {', '.join(BACKENDS)} "
-                            f"(optionally with a variant, e.g. ort-cpu:tuned)")
+            raise UsageError(f"unknown backend {name!r}", remedy=f"choose from {', '.join(BACKENDS)} "
+                             f"(optionally with a variant, e.g. ort-cpu:tuned)")
         if variant and variant not in cls.variants:
-            raise GnetError(f"backend {name} has no variant {variant!r}; its variants are {', '.join(cls.variants)}")
+            raise UsageError(f"backend {name} has no variant {variant!r}", remedy=f"its variants are {', '.join(cls.variants)}")
         chosen.append((name, variant or None))
     if not chosen:
-        raise GnetError("--backend names no backend")
+        raise UsageError("--backend names no backend")
     names = list(BACKENDS)
 
     def canonical(item: tuple[str, str | None]) -> tuple[int, int]:
@@ -83,7 +67,7 @@ def parse_precisions(value: str | Sequence[str] | None) -> list[str]:
     items = [p.strip().lower() for p in (value.split(",") if isinstance(value, str) else value) if p.strip()]
     bad = [p for p in items if p not in PRECISIONS]
     if bad or not items:
-        raise GnetError(f"unknown precision {bad[0] if bad else value!r}; choose from {', '.join(PRECISIONS)}")
+        raise UsageError(f"unknown precision {bad[0] if bad else value!r}", remedy=f"choose from {', '.join(PRECISIONS)}")
     return [p for p in PRECISIONS if p in items]
 
 
@@ -103,7 +87,7 @@ def discover(
                 try:
                     found = runner.available()
                 except Exception as exc:  # noqa: BLE001 - a probe that breaks makes that backend unavailable, not the run
-                    found = Availability.no(f"probing it failed ({type(exc).__name__}: {str(exc)[:160]})")
+                    found = Availability.no(f"probing it failed ({type(exc).__name__}: {first_line(exc, 160)})")
                 if found.ok:
                     ready.append(runner)
                 else:

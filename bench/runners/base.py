@@ -18,9 +18,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gnet.defaults import PRECISIONS
 from gnet.export.weights import LoadedModel
-
-PRECISIONS = ("fp32", "fp16", "int8")
 
 
 @dataclass(frozen=True)

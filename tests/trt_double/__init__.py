@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from gnet.tests.trt_double import core
-from gnet.tests.trt_double.core import Behaviour
-from gnet.tests.trt_double.fake_cuda import FakeDevice
-from gnet.tests.trt_double.strict import allowed_names, make_enum
+from tests.trt_double import core
+from tests.trt_double.core import Behaviour
+from tests.trt_double.fake_cuda import FakeDevice
+from tests.trt_double.strict import allowed_names, make_enum
 
 LAYOUTS = {"10.x": "10.13.0.35", "11.x": "11.1.0.106"}
 STRONGLY_TYPED_VALUE = {"10.x": 1, "11.x": 0}

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import onnx
 
-from gnet.tests.trt_double import fake_cuda
-from gnet.tests.trt_double.strict import Strict
+from tests.trt_double import fake_cuda
+from tests.trt_double.strict import Strict
 
 PLAN_MAGIC = b"GNET-TRT-DOUBLE-PLAN\n"
 CACHE_MAGIC = b"GNET-TRT-DOUBLE-TIMING-CACHE\n"
@@ -65,7 +65,7 @@ class Behaviour:
     builds: list[dict[str, Any]] = field(default_factory=list)  # headers of every plan built, for assertions
 
 
-# The module sets these when it is made (see gnet.tests.trt_double.make_module).
+# The module sets these when it is made (see tests.trt_double.make_module).
 class _Ctx:
     trt: Any = None
     behaviour: Behaviour = Behaviour()

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from gnet.engines.cuda_memory import CudaBackend, CudaError, DeviceInfo
+from gnet.engines.cuda_backend import CudaBackend, DeviceInfo
+from gnet.errors import CudaError
 
 _STREAMS: dict[int, tuple["FakeDevice", "FakeStream"]] = {}
 _HANDLES = itertools.count(0x5000)

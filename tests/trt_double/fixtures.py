@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gnet.tests.trt_double import DoubleModule, FakeDevice, make_module
+from tests.trt_double import DoubleModule, FakeDevice, make_module
 
 
 def install(monkeypatch: pytest.MonkeyPatch, layout: str = "10.x", version: str | None = None) -> DoubleModule:
@@ -36,7 +36,7 @@ def fake_device() -> Iterator[FakeDevice]:
 
 def tiny_onnx(tmp_path, precision: str = "fp32", **kwargs):
     """Write one of the tiny models under its gnet artifact name and return the path."""
-    from gnet.tests.trt_double import models
+    from tests.trt_double import models
 
     name = {"fp32": "googlenet_fp32.onnx", "fp16": "googlenet_fp16.onnx", "int8": "googlenet_int8.qdq.onnx"}[precision]
     make = {"fp32": models.fp32_model, "fp16": models.fp16_model, "int8": models.int8_model}[precision]
@@ -45,7 +45,8 @@ def tiny_onnx(tmp_path, precision: str = "fp32", **kwargs):
 
 def build_tiny(tmp_path, precision: str = "fp32", device=None, output=None, **options):
     """Build a tiny model's engine with the double installed (batch 1..8, opt 4 unless given)."""
-    from gnet.engines.build import BuildOptions, build_engine
+    from gnet.engines.build import build_engine
+    from gnet.engines.build_inputs import BuildOptions
 
     opts = {"min_batch": 1, "opt_batch": 4, "max_batch": 8, **options}
     return build_engine(tiny_onnx(tmp_path, precision), output, BuildOptions(**opts), device=device or FakeDevice())

@@ -1,0 +1,44 @@
+"""What a benchmark run measures: ``gnet bench``'s options as one checked object."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gnet import defaults
+from gnet.bench.timing import TimingConfig
+from gnet.errors import UsageError
+
+
+@dataclass
+class BenchConfig:
+    """Everything ``gnet bench`` lets a user choose."""
+
+    backends: str | Sequence[str] | None = None  # None: every backend
+    precisions: str | Sequence[str] | None = None  # None: every precision
+    batches: Sequence[int] = (defaults.BENCH_BATCH,)
+    threads: int | None = None
+    timing: TimingConfig = field(default_factory=TimingConfig)
+    on_device: bool = False
+    weights: str = defaults.WEIGHTS
+    seed: int = 0
+    image_size: int | None = None  # None: GoogLeNet's own 224, at which speed is what users deploy
+    images: str | None = None
+    parity_limit: int | None = None  # None: every image of the source
+    artifacts: Path = defaults.ARTIFACTS_DIR
+
+    def check(self) -> None:
+        self.timing.check()
+        if not self.batches or min(self.batches) < 1:
+            raise UsageError("--batch needs positive batch sizes", remedy="e.g. --batch 1,8,64")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"--threads must be at least 1, not {self.threads}")
+        if self.parity_limit is not None and self.parity_limit < 1:
+            raise UsageError(f"--parity-images must be at least 1, not {self.parity_limit}")
+
+    @property
+    def size(self) -> int:
+        """The image size measured: ``--image-size``, else GoogLeNet's own (weights trained at another
+        size, such as the 64-px fixture, are judged by their parity there, not their accuracy)."""
+        return int(self.image_size or defaults.DEFAULT_IMAGE_SIZE)

@@ -1,0 +1,151 @@
+"""``gnet export``, ``gnet check`` and ``gnet fixture``: thin shells over :mod:`gnet.export.api`."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+
+import click
+from rich.markup import escape
+
+from gnet import defaults
+from gnet.cli.common import (
+    WEIGHTS_HELP,
+    console,
+    err_console,
+    handle_errors,
+    noise_table,
+    parity_table,
+    parse_batches,
+    print_error,
+)
+
+
+@click.command("export")
+@click.option("--weights", default=defaults.WEIGHTS, show_default=True, help=WEIGHTS_HELP)
+@click.option("--seed", default=0, show_default=True, help="Seed for --weights random.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file [default: artifacts/googlenet_<precision>.onnx].")
+@click.option("--image-size", type=click.IntRange(defaults.MIN_IMAGE_SIZE, defaults.MAX_IMAGE_SIZE),
+              help=f"Input height and width [default: the checkpoint's, else {defaults.DEFAULT_IMAGE_SIZE}].")
+@click.option("--opset", default=defaults.DEFAULT_OPSET, show_default=True, type=click.IntRange(13, 23))
+@click.option("--exporter", type=click.Choice(defaults.EXPORTERS), default=defaults.EXPORTERS[0], show_default=True,
+              help="torch.onnx exporter; dynamo writes opset 18 or newer.")
+@click.option("--images", help="Folder of images for the parity check (or digits:train|eval) [default: packaged photos].")
+@click.option("--transform-input/--no-transform-input", default=None,
+              help="Apply torchvision's transform_input (on for imagenet; for a checkpoint, its own record, else off).")
+@click.option("--parity-batches", help="Batch sizes for the parity check, e.g. 1,3,8 [default: 1,8].")
+@click.option("--precision", type=click.Choice(defaults.PRECISIONS), default="fp32", show_default=True,
+              help="fp16 and int8 are made from the FP32 ONNX beside the output (exported first if missing).")
+@click.option("--io-dtype", type=click.Choice(defaults.IO_DTYPES), default="fp32", show_default=True,
+              help="FP16 only: dtype of input and logits.")
+@click.option("--int8-target", type=click.Choice(defaults.INT8_TARGETS), default="tensorrt", show_default=True,
+              help="tensorrt: symmetric int8 Q/DQ for engines; cpu: u8/s8 Q/DQ, fast on ONNX Runtime CPUs.")
+@click.option("--calib-images", help="Calibration images: folder, digits:train or skimage:faces [default: the weights' own].")
+@click.option("--calib-count", type=click.IntRange(1),
+              help=f"Calibration images to use [default: {defaults.CALIB_COUNT}, or all if fewer].")
+@click.option("--calib-method", type=click.Choice(defaults.CALIBRATION_METHODS), default=defaults.CALIB_METHOD,
+              show_default=True, help="Range estimator (see README).")
+@click.option("--calib-cache", type=click.Path(dir_okay=False),
+              help="Calibration cache file [default: named by model and images under artifacts/calibration/].")
+@click.option("--keep-fp", multiple=True, metavar="NODE", help="Leave this node unquantized (repeatable; names from `gnet check`).")
+@handle_errors
+def export_cmd(weights: str, seed: int, output: str | None, image_size: int | None, opset: int, exporter: str,
+               images: str | None, transform_input: bool | None, parity_batches: str | None, precision: str,
+               io_dtype: str, int8_target: str, calib_images: str | None, calib_count: int | None,
+               calib_method: str, calib_cache: str | None, keep_fp: tuple[str, ...]) -> None:
+    """Export GoogLeNet (aux heads stripped) to ONNX in FP32, FP16 or INT8 and prove it matches PyTorch.
+
+    \b
+    Example:
+      gnet export --weights imagenet -o artifacts/googlenet_fp32.onnx
+      gnet export --weights my_checkpoint.pth --images val/
+      gnet export --weights artifacts/fixture/googlenet_digits.pt --precision int8
+      gnet export --precision int8 --int8-target cpu --calib-images train/ --calib-count 500
+    """
+    from gnet.export.api import export_model
+    from gnet.export.calibration import CalibrationSettings
+
+    calib = CalibrationSettings(images=calib_images, count=calib_count, method=calib_method, cache=calib_cache)
+    with calibration_progress() as progress:
+        result = export_model(
+            weights=weights, output=output, seed=seed, image_size=image_size, opset=opset, images=images,
+            exporter=exporter, transform_input=transform_input, batches=parse_batches(parity_batches),
+            precision=precision, io_dtype=io_dtype, int8_target=int8_target, calib=calib, keep_fp=keep_fp,
+            progress=progress,
+        )
+    for note in result.notes:
+        console.print(escape(note))
+    console.print(parity_table(result.parity))
+    console.print(f"wrote [bold]{escape(str(result.path))}[/] (weights: {escape(result.metadata['weights'])})")
+
+
+@contextlib.contextmanager
+def calibration_progress() -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar that the calibration step advances (images done, images total)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("calibrating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console, transient=True) as bar:
+        task = None
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task("calibrate", total=total)
+            bar.update(task, completed=done)
+
+        yield update
+
+
+@click.command("check")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--weights", help=WEIGHTS_HELP + " [default: the weights recorded in MODEL]")
+@click.option("--seed", default=0, show_default=True, help="Seed for --weights random.")
+@click.option("--images", help="Folder of images (or digits:train|eval) [default: as at export].")
+@click.option("--batches", "batches", help="Batch sizes, e.g. 1,8 [default: 1,8].")
+@handle_errors
+def check_cmd(model: str, weights: str | None, seed: int, images: str | None, batches: str | None) -> None:
+    """Re-run the parity check of an existing ONNX file against PyTorch FP32.
+
+    \b
+    Example:
+      gnet check artifacts/googlenet_fp32.onnx
+      gnet check artifacts/googlenet_int8.qdq.onnx --images val/
+    """
+    from gnet.export.api import check_model
+
+    result = check_model(model, weights=weights, seed=seed, images=images, batches=parse_batches(batches))
+    console.print(parity_table(result.parity))
+    if result.layer_noise is not None:
+        console.print(noise_table(result.layer_noise))
+        if result.fp32_reference is None:
+            console.print("(no unchanged googlenet_fp32.onnx beside the model: accumulated noise not measured)")
+    if not result.parity.passed:
+        from gnet.export.parity import ParityError
+
+        print_error(ParityError(result.parity))
+        sys.exit(1)
+    console.print(f"[green]pass[/]: {escape(model)} matches PyTorch FP32 within the {result.parity.precision} tolerance")
+
+
+@click.command("fixture")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help=f"Checkpoint path [default: {defaults.FIXTURE_CHECKPOINT}].")
+@click.option("--force", is_flag=True, help="Retrain even if the checkpoint exists.")
+@handle_errors
+def fixture_cmd(output: str | None, force: bool) -> None:
+    """Train the test fixture: GoogLeNet on scikit-learn's digits (seeded, a few minutes on a CPU).
+
+    \b
+    Example:
+      gnet fixture            # what `make fixture` runs
+    """
+    from gnet.export.fixture import fixture_available, train_fixture
+
+    path = output or defaults.FIXTURE_CHECKPOINT
+    if fixture_available(path) and not force:
+        console.print(f"{escape(str(path))} exists; pass --force to retrain")
+        return
+    record = train_fixture(path, log=lambda text: console.print(escape(text)))
+    console.print(f"wrote [bold]{escape(str(path))}[/] (held-out accuracy {record['held_out_accuracy']:.2%})")

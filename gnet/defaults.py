@@ -1,0 +1,88 @@
+"""The one home of every fixed name and default: precisions, artifact file names, sizes, batches, options.
+
+Everything else imports these; the Makefile repeats a few of them for ``make`` and a test
+(``tests/test_defaults.py``) fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# --- precisions and the ONNX artifacts that carry them ----------------------------------------------
+PRECISIONS = ("fp32", "fp16", "int8")
+"""Every precision gnet exports, builds and benchmarks, in report order."""
+
+INT8_TARGETS = ("tensorrt", "cpu")
+"""tensorrt: symmetric int8 Q/DQ for engines; cpu: u8 activations / s8 weights for ONNX Runtime on CPUs."""
+
+IO_DTYPES = ("fp32", "fp16")
+
+ARTIFACT_NAMES = {
+    "fp32": "googlenet_fp32.onnx",
+    "fp16": "googlenet_fp16.onnx",
+    "int8": "googlenet_int8.qdq.onnx",  # TensorRT format (symmetric int8), the one engines are built from
+    "int8-cpu": "googlenet_int8_cpu.qdq.onnx",  # u8 activations / s8 weights, for ONNX Runtime on CPUs
+}
+"""The ONNX file of each artifact variant (``int8-cpu`` is gnet's CPU-format INT8)."""
+
+MODEL_NAME = "googlenet"
+PLAN_SUFFIX = ".plan"
+MANIFEST_SUFFIX = ".json"
+TIMING_CACHE_NAME = "timing.cache"
+ARTIFACTS_DIR = Path("artifacts")
+CALIBRATION_CACHE_DIR = ARTIFACTS_DIR / "calibration"
+
+
+def artifact_name(variant: str) -> str:
+    """The ONNX file name of an artifact variant (``fp32``, ``fp16``, ``int8``, ``int8-cpu``)."""
+    return ARTIFACT_NAMES[variant]
+
+
+def artifact_variant(precision: str, int8_target: str = "tensorrt") -> str:
+    """The artifact variant a precision (and, for INT8, its target) is written as."""
+    return "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
+
+
+def plan_name(precision: str) -> str:
+    """``googlenet_<precision>.plan``: the engine built from that precision's ONNX."""
+    return f"{MODEL_NAME}_{precision}{PLAN_SUFFIX}"
+
+
+# --- the graph's contract ---------------------------------------------------------------------------
+INPUT_NAME = "input"
+OUTPUT_NAME = "logits"
+BATCH_DIM = "batch"
+DEFAULT_OPSET = 17
+EXPORTERS = ("torchscript", "dynamo")
+
+# --- sizes and batches ------------------------------------------------------------------------------
+DEFAULT_IMAGE_SIZE = 224
+"""GoogLeNet's own input size: what exports default to without a checkpoint's own, and what the bench measures."""
+MIN_IMAGE_SIZE = 32
+MAX_IMAGE_SIZE = 1024
+
+BENCH_BATCH = 64
+"""``gnet-bench`` and ``make bench``: the batch size of the main job."""
+MIN_BATCH = 1
+OPT_BATCH = 64
+MAX_BATCH = 256
+"""The engine's optimization profile: ``gnet build`` and ``make engine`` (min/opt/max batch)."""
+
+# --- weights ----------------------------------------------------------------------------------------
+WEIGHTS = "auto"
+"""Every command's ``--weights``: ImageNet if cached or downloadable, else the trained fixture, else seeded."""
+FIXTURE_CHECKPOINT = ARTIFACTS_DIR / "fixture" / "googlenet_digits.pt"
+FIXTURE_IMAGE_SIZE = 64
+
+# --- calibration ------------------------------------------------------------------------------------
+CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
+CALIB_METHOD = "percentile"
+"""Measured on the fixture (README, "Choosing the default calibration method"): the best worst-case cosine."""
+CALIB_COUNT = 200
+
+# --- engines ----------------------------------------------------------------------------------------
+HARDWARE_COMPAT = ("none", "ampere+", "same-cc")
+"""``--hardware-compat``: this GPU's architecture only, any Ampere or newer GPU, the same compute capability."""
+WORKSPACE_MIB = 4096
+OPT_LEVEL = 3
+MAX_OPT_LEVEL = 5

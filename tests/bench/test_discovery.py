@@ -1,0 +1,69 @@
+"""Backend discovery: every selected combination either runs here or is listed with its reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from gnet.bench.runners import BACKENDS, discover, parse_backends, parse_precisions
+from gnet.bench.runners.base import Availability
+from gnet.bench.runners.torch_cpu import TorchCpuRunner
+from gnet.errors import GnetError
+
+
+def test_every_combination_is_accounted_for():
+    ready, missing = discover(parse_backends(None), parse_precisions(None))
+    expected = sum(len(cls.variants) * 3 for cls in BACKENDS.values())
+    assert len(ready) + len(missing) == expected
+    assert all(m.reason and m.stage == "discovery" for m in missing)
+    names = {(r.backend, r.variant, r.precision) for r in ready}
+    # onnxruntime and PyTorch are dependencies: these always run on a CPU
+    assert ("torch-cpu", "eager", "fp32") in names
+    assert {("ort-cpu", v, p) for v in ("default", "tuned") for p in ("fp32", "fp16", "int8")} <= names
+    reasons = {(m.backend, m.variant, m.precision): m.reason for m in missing}
+    assert "FP16" in reasons[("torch-cpu", "eager", "fp16")]
+    assert "INT8" in reasons[("torch-cpu", "eager", "int8")]
+
+
+def test_gpu_backends_say_why_without_a_gpu():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    ready, missing = discover(parse_backends("torch-cuda,ort-cuda,ort-trt,trt"), ["fp32"])
+    assert not ready
+    by_backend = {m.backend: m.reason for m in missing}
+    assert set(by_backend) == {"torch-cuda", "ort-cuda", "ort-trt", "trt"}
+    assert "CUDA" in by_backend["torch-cuda"]
+    assert "TensorRT" in by_backend["trt"] or "tensorrt" in by_backend["trt"]
+    for reason in by_backend.values():
+        assert "\n" not in reason and "Traceback" not in reason
+
+
+def test_a_probe_that_breaks_is_a_reason_not_a_crash(monkeypatch):
+    def broken(self) -> Availability:
+        raise RuntimeError("driver exploded")
+
+    monkeypatch.setattr(TorchCpuRunner, "available", broken)
+    ready, missing = discover([("torch-cpu", "eager")], ["fp32"])
+    assert not ready and "driver exploded" in missing[0].reason
+
+
+def test_compile_needs_a_compiler(monkeypatch):
+    monkeypatch.setattr("gnet.bench.runners.torch_cpu.cxx_compiler", lambda: None)
+    ready, missing = discover([("torch-cpu", "compile")], ["fp32"])
+    assert not ready and "compiler" in missing[0].reason
+
+
+def test_backend_and_precision_parsing():
+    # Canonical order whatever the order typed (torch-cpu eager, the baseline, runs before anything
+    # else touches the process's allocator), duplicates once.
+    assert parse_backends("ort-cpu:tuned, torch-cpu, ort-cpu:default, ort-cpu:tuned") == [
+        ("torch-cpu", None), ("ort-cpu", "default"), ("ort-cpu", "tuned")]
+    assert parse_backends("ort-cpu:tuned,ort-cpu") == [("ort-cpu", None)]
+    assert parse_precisions("int8,fp32") == ["fp32", "int8"]
+    with pytest.raises(GnetError, match="unknown backend 'tensorflow'"):
+        parse_backends("tensorflow")
+    with pytest.raises(GnetError, match="no variant 'fast'"):
+        parse_backends("ort-cpu:fast")
+    with pytest.raises(GnetError, match="unknown precision 'bf16'"):
+        parse_precisions("bf16")

@@ -1,0 +1,78 @@
+"""The harness on a real short run: every runnable combination becomes a row with consistent figures,
+speed-ups against the two baselines, and settings that say what ran. No test asserts a timing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gnet.bench.runners.ort_autotune import UNTUNED
+from gnet.bench.schema import validate
+from tests.helpers.bench import TINY
+
+
+def test_rows_cover_every_runnable_combination(doc: dict):
+    keys = {(r["backend"], r["variant"], r["precision"], r["batch"]) for r in doc["rows"]}
+    expected = {("torch-cpu", "eager", "fp32", b) for b in (1, 2)}
+    expected |= {("ort-cpu", v, p, b) for v in ("default", "tuned") for p in ("fp32", "int8") for b in (1, 2)}
+    assert keys == expected
+    assert doc["config"]["batches"] == [1, 2]
+    missing = {(u["backend"], u["precision"]) for u in doc["unavailable"]}
+    assert ("torch-cpu", "int8") in missing and ("trt", "fp32") in missing  # listed, never dropped
+
+
+def test_row_figures_are_consistent(doc: dict):
+    for r in doc["rows"]:
+        lat = r["latency_ms"]
+        assert lat["iterations"] >= TINY.min_iterations
+        assert 0 < lat["min_ms"] <= lat["median_ms"] <= lat["p90_ms"] <= lat["p95_ms"] <= lat["p99_ms"] <= lat["max_ms"]
+        assert r["throughput_ips"] == pytest.approx(r["batches_per_s"] * r["batch"])
+        assert r["throughput_ips"] == pytest.approx(r["batch"] * lat["iterations"] / (lat["mean_ms"] * lat["iterations"] / 1000))
+        assert r["stages_ms"] == {} and r["device"] == "cpu" and r["io"] == "end-to-end"
+        assert r["parity"]["count"] == 3 and r["parity"]["passed"], r["parity"]["violations"]
+        assert r["warmup_iterations"] >= 1
+
+
+def test_speedups_refer_to_the_two_baselines(doc: dict):
+    by_key = {(r["backend"], r["variant"], r["precision"], r["batch"]): r for r in doc["rows"]}
+    for batch in (1, 2):
+        eager = by_key[("torch-cpu", "eager", "fp32", batch)]
+        ort = by_key[("ort-cpu", "default", "fp32", batch)]
+        assert eager["speedup"]["vs_torch_cpu_eager_fp32"] == pytest.approx(1.0)
+        assert ort["speedup"]["vs_ort_cpu_default_fp32"] == pytest.approx(1.0)
+        int8 = by_key[("ort-cpu", "tuned", "int8", batch)]
+        assert int8["speedup"]["vs_ort_cpu_default_fp32"] == pytest.approx(int8["throughput_ips"] / ort["throughput_ips"])
+    best = {b["batch"]: b for b in doc["best_cpu"]}
+    assert set(best) == {1, 2}
+    for batch, b in best.items():
+        assert b["throughput_ips"] == max(r["throughput_ips"] for r in doc["rows"] if r["batch"] == batch)
+
+
+def test_settings_say_what_ran(doc: dict):
+    by = {(r["backend"], r["variant"], r["precision"], r["batch"]): r for r in doc["rows"]}
+    assert by[("ort-cpu", "default", "fp32", 1)]["settings"]["session_options"] == "ONNX Runtime defaults"
+    tuned = by[("ort-cpu", "tuned", "int8", 1)]
+    assert tuned["artifact"] == "googlenet_int8_cpu.qdq.onnx"
+    assert isinstance(tuned["settings"]["session_options"], dict) and tuned["settings"]["session_options"]
+    layouts = tuned["settings"]["layout_by_batch"]  # the layout autotuned for each batch size
+    assert set(layouts) == {"1", "2"} and "workers" not in layouts["1"]
+    assert set(tuned["settings"]["autotune_img_s_by_batch"]["2"]) >= {layouts["2"], UNTUNED}  # ORT's defaults compete
+    assert set(tuned["settings"]["options_by_batch"]) == {"1", "2"}
+    assert by[("torch-cpu", "eager", "fp32", 1)]["artifact"] is None
+
+
+def test_document_follows_its_schema_and_names_the_weights(doc: dict):
+    assert validate(doc) == []
+    assert doc["weights"]["name"] == "random (seed 1)" and doc["weights"]["reason"]
+    env = doc["environment"]
+    assert env["cpu"]["model"] and env["cpu"]["physical_cores"] >= 1
+    assert env["libraries"]["onnxruntime"] and env["libraries"]["torch"]
+    assert env["command_line"] == "gnet-bench --test"
+
+
+def test_tiled_timing_batches_are_real_images(doc: dict):
+    from gnet.export.images import load_packaged_photos
+
+    photos = load_packaged_photos(64).take(3)
+    batch = photos.tile(8)
+    assert batch.shape == (8, 3, 64, 64) and np.array_equal(batch[3], photos.data[0])

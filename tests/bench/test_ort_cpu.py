@@ -1,0 +1,39 @@
+"""ort-cpu:tuned splits and chunks batches without changing the logits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.helpers.bench import bench_artifacts
+
+
+def test_tuned_ort_splits_and_chunks_without_changing_the_logits(tmp_path_factory: pytest.TempPathFactory):
+    """Workers × sub-batches × fixed shapes × I/O binding give the default session's logits, in order."""
+    from gnet.bench.runners.base import PrepareContext
+    from gnet.bench.runners.ort_cpu import OrtCpuRunner, chunk_sizes
+    from gnet.bench.runners.ort_options import tuned
+    from gnet.export.images import load_packaged_photos
+    from gnet.export.weights import load_random
+
+    assert chunk_sizes(5, 2) == [2, 2, 1] and chunk_sizes(4, 0) == [4] and chunk_sizes(3, 8) == [3]
+    loaded = load_random(1)
+    from gnet.bench.artifact_store import ArtifactStore
+    from gnet.bench.progress import Silent
+
+    store = ArtifactStore(loaded, bench_artifacts(tmp_path_factory), 64, Silent())
+    ctx = PrepareContext(loaded, 64, None, store, [5])
+    images = load_packaged_photos(64).tile(5)
+    plain = OrtCpuRunner("default", "fp32")
+    plain.prepare(ctx)
+    expected = plain.run(images)
+    plain.close()
+    for tuning in (tuned(2).replace(sub_batch=2), tuned(2).replace(workers=1, sub_batch=0, io_binding=False),
+                   tuned(3).replace(fixed_batch=False, sub_batch=1)):
+        runner = OrtCpuRunner("tuned", "fp32", tuning)
+        runner.prepare(ctx)
+        for batch in (5, 1, 5):
+            got = runner.run(images[:batch])
+            assert got.shape == (batch, 1000)
+            np.testing.assert_allclose(got, expected[:batch], rtol=1e-5, atol=1e-5)
+        runner.close()

@@ -1,0 +1,38 @@
+"""The terminal table: parity failures red, noisy rows marked, the best CPU path and what did not run."""
+
+from __future__ import annotations
+
+import copy
+import io
+
+from rich.console import Console
+
+from gnet.bench.report_table import render, results_table
+
+
+def test_table_marks_parity_failures_red_and_noisy_rows(doc: dict):
+    bad = copy.deepcopy(doc)
+    row = bad["rows"][-1]
+    row["parity"].update(passed=False, violations=["top-1 agreement 50.0% < 99%"])
+    row["cv_warning"], row["latency_ms"]["cv"] = True, 0.08
+    table = results_table(bad)
+    assert table.rows[-1].style == "red" and all(r.style is None for r in table.rows[:-1])
+    out = io.StringIO()
+    Console(file=out, width=250).print(render(bad))
+    text = out.getvalue()
+    assert "random (seed 1)" in text and "FAIL" in text and "⚠" in text and "top-1 agreement 50.0%" in text
+    assert "best CPU path at batch 2" in text and "not run here" in text and "TensorRT" in text
+
+
+def test_accuracy_of_weights_trained_at_another_size_says_so(doc: dict):
+    shown = copy.deepcopy(doc)
+    for row in shown["rows"]:
+        row["parity"]["accuracy"] = 0.159
+    out = io.StringIO()
+    Console(file=out, width=250).print(render(shown))
+    assert "15.9%" in out.getvalue() and "acc n/a" not in out.getvalue()
+    shown["weights"]["trained_image_size"] = shown["image_size"] // 2
+    out = io.StringIO()
+    Console(file=out, width=250).print(render(shown))
+    text = out.getvalue()
+    assert "15.9%" not in text and f"trained at {shown['image_size'] // 2} px" in text and "n/a" in text

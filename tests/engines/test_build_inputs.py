@@ -1,0 +1,51 @@
+"""What a build starts from, checked before TensorRT is touched: options, the ONNX's input and precision, the plan name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gnet.engines.build import build_engine
+from gnet.engines.build_inputs import BuildOptions
+from gnet.errors import GnetError
+from tests.trt_double import FakeDevice, models
+from tests.trt_double.fixtures import build_tiny
+
+
+@pytest.mark.parametrize("options, needle", [
+    ({"min_batch": 8, "opt_batch": 4}, "min ≤ opt ≤ max"),
+    ({"opt_batch": 16, "max_batch": 8}, "min ≤ opt ≤ max"),
+    ({"min_batch": 0}, "--min-batch must be at least 1"),
+    ({"opt_level": 6}, "--opt-level must be between 0 and 5"),
+    ({"workspace_mib": 0}, "--workspace must be at least 1 MiB"),
+    ({"hardware_compat": "turing+"}, "--hardware-compat must be one of"),
+])
+def test_impossible_options_are_refused_before_building(trt10, tmp_path: Path, options: dict, needle: str):
+    with pytest.raises(GnetError, match=needle.replace("+", r"\+")):
+        build_tiny(tmp_path, "fp32", **options)
+    assert not trt10._behaviour.builds
+
+
+def test_output_name_and_fixed_batch_checks(trt10, tmp_path: Path):
+    with pytest.raises(GnetError, match="must end in .plan"):
+        build_tiny(tmp_path, "fp32", output=tmp_path / "engine.trt")
+    custom = build_tiny(tmp_path, "fp32", output=tmp_path / "out" / "mine.plan")
+    assert custom.plan.is_file() and (tmp_path / "out" / "mine.json").is_file()
+    assert custom.manifest["model"]["onnx_file"] == "../googlenet_fp32.onnx"
+    fixed = models.save(models.fp32_model(batch=4), tmp_path / "fixed" / "googlenet_fp32.onnx")
+    with pytest.raises(GnetError, match="fixed batch of 4"):
+        build_engine(fixed, options=BuildOptions(min_batch=1, opt_batch=4, max_batch=8), device=FakeDevice())
+    ok = build_engine(fixed, options=BuildOptions(min_batch=4, opt_batch=4, max_batch=4), device=FakeDevice())
+    assert ok.manifest["inputs"][0]["profile"]["max"] == [4, 3, 16, 16]
+
+
+def test_precision_comes_from_metadata_then_file_name(trt10, tmp_path: Path):
+    model = models.fp16_model()
+    del model.metadata_props[:]
+    renamed = models.save(model, tmp_path / "resnet_fp16.onnx")
+    result = build_engine(renamed, options=BuildOptions(opt_batch=4, max_batch=8), device=FakeDevice())
+    assert result.manifest["precision"] == "fp16" and result.plan.name == "googlenet_fp16.plan"
+    unnamed = models.save(model, tmp_path / "model.onnx")
+    with pytest.raises(GnetError, match="cannot tell the precision of"):
+        build_engine(unnamed, options=BuildOptions(opt_batch=4, max_batch=8), device=FakeDevice())

@@ -1,0 +1,18 @@
+"""Per-precision tolerances: each violation is named."""
+
+import numpy as np
+import pytest
+
+from gnet.export.metrics import compare_logits
+from gnet.export.tolerances import tolerance_for
+
+
+def test_tolerance_reports_each_violation():
+    ref = np.array([[3.0, 1.0, 0.0], [0.0, 2.0, 1.0]])
+    out = np.array([[3.0, 1.5, 0.0], [0.0, 1.0, 2.0]])
+    reasons = tolerance_for("fp32").violations(compare_logits(ref, out))
+    assert any("relative max error" in r for r in reasons)
+    assert any("top-1 agreement" in r for r in reasons)
+    assert tolerance_for("fp32").passes(compare_logits(ref, ref))
+    with pytest.raises(ValueError):
+        tolerance_for("int4")
