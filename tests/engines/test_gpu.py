@@ -130,7 +130,7 @@ def test_cuda_graph_capture_of_a_copy_and_replay(cuda):
 
 
 def test_a_cuda_error_is_a_one_sentence_gnet_error(cuda):
-    with pytest.raises(GnetError, match="CUDA call cudaMalloc failed with"):
+    with pytest.raises(GnetError, match="CUDA call cudaMalloc failed: cudaError"):
         cuda.malloc(1 << 60)  # an exabyte: out of memory
 
 
