@@ -107,7 +107,7 @@ def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, r
         except Exception as exc:  # noqa: BLE001 - recorded with its reason, shown in every report
             stage = "artifact" if isinstance(exc, ArtifactError) else "run"
             unavailable.append(Unavailable(runner.backend, runner.variant, runner.precision, _reason(exc), stage))
-            progress.message(f"[red]{runner.name} {runner.precision} failed[/]: {_reason(exc)}")
+            progress.message(f"{runner.name} {runner.precision} failed: {_reason(exc)}", style="red")
     return rows
 
 
@@ -119,6 +119,7 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
 
     progress = progress or Silent()
     config.check()
+    config.check_memory()
     backends = parse_backends(config.backends)
     precisions = parse_precisions(config.precisions)
     config.batches = sorted(set(int(b) for b in config.batches))

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -45,9 +46,10 @@ def title(doc: dict[str, Any]) -> str:
     env = doc["environment"]
     cpu = env["cpu"]
     gpu = env.get("gpu") or {}
-    where = f"{cpu['model']} ({cpu['physical_cores']} cores)" + (f", {gpu['name']}" if gpu.get("name") else "")
-    return (f"gnet bench — weights: {doc['weights']['name']}; {doc['image_size']}×{doc['image_size']} px; "
-            f"parity on {doc['images']['count']} images from {doc['images']['source']}; {where}")
+    extensions = f"{cpu['vector_extensions']}, " if cpu.get("vector_extensions") else ""
+    where = f"{cpu['model']} ({extensions}{cpu['physical_cores']} cores)" + (f", {gpu['name']}" if gpu.get("name") else "")
+    return escape(f"gnet bench — weights: {doc['weights']['name']}; {doc['image_size']}×{doc['image_size']} px; "
+                  f"parity on {doc['images']['count']} images from {doc['images']['source']}; {where}")
 
 
 def results_table(doc: dict[str, Any]) -> Table:

@@ -148,6 +148,26 @@ class Unavailable:
                 "reason": self.reason, "stage": self.stage}
 
 
+def run_failure(doc: dict[str, Any], asked: list[str] | None) -> str:
+    """Why a benchmark run failed ("" when it did not): no row ran, a runner failed after discovery,
+    or a backend the user named (``asked``) produced no row. Combinations that cannot run here are
+    listed in every report but fail nothing when the user did not ask for that backend by name."""
+    if not doc["rows"]:
+        reasons = sorted({f"{u['backend']}: {u['reason']}" for u in doc["unavailable"]})
+        return "no backend could run here" + (f" ({'; '.join(reasons[:3])})" if reasons else "")
+    failed = [u for u in doc["unavailable"] if u["stage"] != "discovery"]
+    if failed:
+        first = failed[0]
+        return (f"{len(failed)} backend row(s) failed while running, e.g. {first['backend']}:{first['variant']} "
+                f"{first['precision']} ({first['stage']}: {first['reason']})")
+    ran = {row["backend"] for row in doc["rows"]}
+    missing = [name for name in asked or [] if name not in ran]
+    if missing:
+        why = next((u["reason"] for u in doc["unavailable"] if u["backend"] == missing[0]), "")
+        return f"the asked-for backend {missing[0]} did not run" + (f" ({why})" if why else "")
+    return ""
+
+
 def _config(config: BenchConfig, backends: list[tuple[str, str | None]], precisions: list[str]) -> dict[str, Any]:
     return {
         "backends": [f"{b}:{v}" if v else b for b, v in backends],

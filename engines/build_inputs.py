@@ -110,7 +110,7 @@ def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOpti
     onnx = Path(onnx_path)
     model = load_onnx(onnx)
     options.check()
-    meta = metadata.read(model)
+    meta = metadata.read_checked(model, str(onnx))
     precision = precision_of(onnx, meta)
     name, shape = _input_of(model, onnx)
     if shape[0] is not None and not options.min_batch == options.max_batch == shape[0]:

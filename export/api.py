@@ -188,7 +188,7 @@ def check_model(
 ) -> CheckResult:
     """Re-run the parity check of an existing ONNX against PyTorch FP32 with the weights it came from."""
     model = load_onnx(onnx_path)
-    meta = metadata.read(model)
+    meta = metadata.read_checked(model, str(onnx_path))
     spec = weights or meta.get("weights_spec")
     if not spec:
         raise GnetError(f"{onnx_path} records no weights", "it was not written by gnet", "pass --weights")

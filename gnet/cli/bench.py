@@ -96,6 +96,19 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
     with RichProgress(err_console) as progress:
         doc = run_benchmark(config, progress, argv=_argv())
     _report(doc, json_path, csv_path, plot_path, old, baseline)
+    _fail_unless_ran(doc, backends)
+
+
+def _fail_unless_ran(doc: dict, backends: str | None) -> None:
+    """Exit 1 (after the reports) when no row ran, a runner failed, or a backend named with --backend did not run."""
+    from gnet.bench.results import run_failure
+    from gnet.bench.runners import parse_backends
+    from gnet.errors import GnetError
+
+    asked = [name for name, _variant in parse_backends(backends)] if backends else None
+    problem = run_failure(doc, asked)
+    if problem:
+        raise GnetError("the benchmark did not measure what was asked", problem)
 
 
 def _argv() -> list[str] | None:
@@ -108,7 +121,7 @@ def _argv() -> list[str] | None:
 
 def _wide(width: int) -> Console:
     """A console at least ``width`` wide: a narrow terminal wraps lines rather than hiding digits."""
-    return Console(width=max(console.width, width), highlight=False)
+    return Console(width=max(console.width, width), highlight=False, emoji=False)
 
 
 def _ablation(config: Any) -> None:
