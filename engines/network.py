@@ -68,7 +68,7 @@ def parse_error(spec: RuntimeSpec, onnx: Path, errors: list[Any]) -> GnetError:
     why = f"{where} ({code_text}" + ("" if detail in ("", "false") else f": {detail.rstrip('.')}") + ")"
     if len(errors) > 1:
         why += f", and {len(errors) - 1} more error(s)"
-    return GnetError(what, why, "export it again with gnet export, or simplify the graph")
+    return GnetError(what, why, "gnet export writes graphs TensorRT parses: export the model again with it")
 
 
 def parse_network(trt: Any, spec: RuntimeSpec, logger: Any, onnx: Path) -> ParsedNetwork:

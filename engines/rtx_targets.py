@@ -17,8 +17,9 @@ NOT_TARGETS = ("NONE", "CURRENT")
 
 def targets(trt: Any) -> list[str]:
     """``["sm75", "sm80", …]``: the GPU architectures this TensorRT-RTX can build for."""
-    names = getattr(trt.ComputeCapability, "__members__", None) or {m.name: m for m in trt.ComputeCapability}
-    return [name.lower() for name in names if name not in NOT_TARGETS]
+    members = getattr(trt.ComputeCapability, "__members__", None) or {m.name: m for m in trt.ComputeCapability}
+    ordered = sorted(members.items(), key=lambda item: int(item[1]))  # SM75 = 75, ..., SM121 = 121
+    return [name.lower() for name, _ in ordered if name not in NOT_TARGETS]
 
 
 def cc_text(target: str) -> str:
