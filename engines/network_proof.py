@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from gnet.engines.precision_proof import EXPECTED_CONV_PRECISION
+from gnet.engines.precision_proof import EXPECTED_CONV_PRECISION, Verdict
 
 NETWORK_INPUT = "network input"
 _HOW = {"INT8": "each fed by Dequantize of INT8: per-tensor activation, per-channel weight scales",
@@ -143,7 +143,7 @@ class _Walker:
 
 
 @dataclass
-class NetworkProof:
+class NetworkProof(Verdict):
     """Per-convolution facts of a parsed network and the verdict for the requested precision."""
 
     requested: str
@@ -154,14 +154,6 @@ class NetworkProof:
     offenders: list[tuple[str, str]] = field(default_factory=list)  # (convolution, why)
     problem: str | None = None
     allow_mixed: bool = False
-
-    @property
-    def proven(self) -> bool:
-        return self.problem is None and not self.offenders
-
-    @property
-    def passed(self) -> bool:
-        return self.proven or self.allow_mixed
 
     @property
     def convolution_precisions(self) -> dict[str, int]:
