@@ -15,6 +15,7 @@ import numpy as np
 from gnet.bench import environment
 from gnet.bench.artifact_store import ArtifactStore
 from gnet.bench.config import BenchConfig
+from gnet.bench.engine_builds import engine_builds, wanted
 from gnet.bench.progress import Progress, Silent
 from gnet.bench.results import END_TO_END, ON_DEVICE, Parity, Row, Unavailable, document
 from gnet.bench.runners import PrepareContext, Runner, discover, parse_backends, parse_precisions
@@ -138,4 +139,5 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
     ctx = PrepareContext(loaded=loaded, image_size=config.size, threads=config.threads, artifact=store,
                          batches=list(config.batches))
     rows = _measure_all(runners, ctx, images, reference, config, progress, unavailable)
-    return document(config, backends, precisions, chosen, config.size, images, env, rows, unavailable)
+    builds = engine_builds(precisions, store, list(config.batches), progress.message) if wanted(backends) else None
+    return document(config, backends, precisions, chosen, config.size, images, env, rows, unavailable, builds)

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from gnet.bench.engine_builds import summary_line
 from gnet.bench.results import ON_DEVICE
 from gnet.bench.stats import CV_WARNING
 
@@ -177,4 +178,7 @@ def render(doc: dict[str, Any]) -> Group:
     missing = unavailable_table(doc)
     if missing is not None:
         parts.append(missing)
+    builds = summary_line(doc.get("engine_builds") or [])
+    if builds:
+        parts.append(Text(builds))
     return Group(*parts)

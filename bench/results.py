@@ -184,11 +184,14 @@ def _config(config: BenchConfig, backends: list[tuple[str, str | None]], precisi
 
 def document(config: BenchConfig, backends: list[tuple[str, str | None]], precisions: list[str],
              chosen: ChosenWeights, image_size: int, images: ImageSet, environment: dict[str, Any],
-             rows: list[Row], unavailable: list[Unavailable]) -> dict[str, Any]:
-    """The results document every report reads (see ``results.schema.json``)."""
+             rows: list[Row], unavailable: list[Unavailable],
+             engine_builds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The results document every report reads (see ``results.schema.json``); ``engine_builds`` (optional):
+    what building each precision's TensorRT-RTX plan cost here (``gnet.bench.engine_builds``)."""
     loaded = chosen.loaded
     row_dicts = [row.to_dict() for row in rows]
     add_speedups(row_dicts)
+    extra = {"engine_builds": engine_builds} if engine_builds is not None else {}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -204,4 +207,5 @@ def document(config: BenchConfig, backends: list[tuple[str, str | None]], precis
         "rows": row_dicts,
         "unavailable": [u.to_dict() for u in unavailable],
         "best_cpu": summarize_best_cpu(row_dicts),
+        **extra,
     }

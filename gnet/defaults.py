@@ -26,9 +26,18 @@ ARTIFACT_NAMES = {
 """The ONNX file of each artifact variant (``int8-cpu`` is gnet's CPU-format INT8)."""
 
 MODEL_NAME = "googlenet"
-PLAN_SUFFIX = ".plan"
+RUNTIMES = ("auto", "tensorrt", "tensorrt-rtx")
+"""``--runtime``: auto (data-centre TensorRT if it imports, else TensorRT-RTX), or one of the two by name."""
+RUNTIME = "auto"
+PLAN_SUFFIXES = {"tensorrt": ".plan", "tensorrt-rtx": ".rtx.plan"}
+"""The plan file suffix of each runtime: both runtimes' plans can share one folder (the loader still decides
+by the manifest's ``runtime`` key, never by the name)."""
+PLAN_SUFFIX = PLAN_SUFFIXES["tensorrt"]
 MANIFEST_SUFFIX = ".json"
 TIMING_CACHE_NAME = "timing.cache"
+RUNTIME_CACHE_SUFFIX = ".rtxcache"
+"""TensorRT-RTX's runtime cache (kernels compiled on the GPU at load time) beside its plan:
+``googlenet_fp16.rtx.plan`` → ``googlenet_fp16.rtxcache``."""
 ARTIFACTS_DIR = Path("artifacts")
 CALIBRATION_CACHE_DIR = ARTIFACTS_DIR / "calibration"
 
@@ -43,9 +52,9 @@ def artifact_variant(precision: str, int8_target: str = "tensorrt") -> str:
     return "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
 
 
-def plan_name(precision: str) -> str:
-    """``googlenet_<precision>.plan``: the engine built from that precision's ONNX."""
-    return f"{MODEL_NAME}_{precision}{PLAN_SUFFIX}"
+def plan_name(precision: str, runtime: str = "tensorrt") -> str:
+    """``googlenet_<precision>.plan`` (``.rtx.plan`` for TensorRT-RTX): the engine built from that precision's ONNX."""
+    return f"{MODEL_NAME}_{precision}{PLAN_SUFFIXES[runtime]}"
 
 
 # --- the graph's contract ---------------------------------------------------------------------------

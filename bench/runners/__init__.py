@@ -12,6 +12,7 @@ from gnet.bench.runners.ort_trt import OrtTensorrtRunner
 from gnet.bench.runners.torch_cpu import TorchCpuRunner
 from gnet.bench.runners.torch_cuda import TorchCudaRunner
 from gnet.bench.runners.trt_engine import TrtRunner
+from gnet.bench.runners.trt_rtx import TrtRtxRunner
 from gnet.defaults import PRECISIONS
 from gnet.errors import UsageError, first_line
 
@@ -19,7 +20,7 @@ __all__ = ["BACKENDS", "Availability", "PrepareContext", "Runner", "Unavailable"
 
 BACKENDS: dict[str, type[Runner]] = {
     cls.backend: cls
-    for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OrtCudaRunner, OrtTensorrtRunner, TrtRunner)
+    for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OrtCudaRunner, OrtTensorrtRunner, TrtRunner, TrtRtxRunner)
 }
 """Every backend gnet knows, in the order the reports list them."""
 

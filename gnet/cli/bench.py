@@ -14,7 +14,9 @@ from gnet import defaults
 from gnet.cli.common import WEIGHTS_HELP, console, err_console, handle_errors, parse_batches
 
 BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, ort-cuda, "
-                "ort-trt, trt (e.g. ort-cpu:tuned,torch-cpu:eager) [default: all; unavailable ones are listed with why].")
+                "ort-trt, trt, trt-rtx (e.g. ort-cpu:tuned,torch-cpu:eager) [default: all; unavailable ones are listed "
+                "with why; with trt-rtx the TensorRT-RTX build time per precision is reported even where its plans "
+                "cannot run].")
 
 
 def _check_outputs(*paths: str | None) -> None:
