@@ -1,44 +1,39 @@
 """INT8 calibration: activation ranges measured with ONNX Runtime, cached by model and image list.
 
-The cache is a JSON file holding the tensor ranges together with the key they
-were measured under: the SHA-256 of the FP32 ONNX, the SHA-256 of the image
-list, the method and the image count. A rebuild with the same key skips
-calibration; a cache whose key differs is never reused.
+The cache is a JSON file holding the tensor ranges together with the key they were measured
+under (the SHA-256 of the FP32 ONNX, the SHA-256 of the image list, the method, the image count
+and the calibrator's settings) and a checksum over both (``calibration_cache``). A rebuild with
+the same key skips calibration; a cache whose key differs, whose checksum does not hold, or whose
+ranges are not usable (NaN, infinite, inverted, missing a tensor) is never reused. Ranges are
+measured in memory bounded by one chunk of images (``calibration_ranges``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod
-from onnxruntime.quantization.calibrate import TensorData, TensorsData, create_calibrator
+import onnx
+from onnxruntime.quantization.calibrate import TensorData, TensorsData
 
 from gnet import defaults
-from gnet.atomic import scratch_dir, write_text_atomic
+from gnet.atomic import write_text_atomic
 from gnet.errors import GnetError, UsageError
+from gnet.export.calibration_cache import (
+    CacheError,
+    calibrated_tensors,
+    dump_payload,
+    make_payload,
+    parse_payload,
+    validate_ranges,
+)
+from gnet.export.calibration_ranges import CALIBRATION_METHODS, CALIBRATOR_OPTIONS, Progress, measure_ranges
 from gnet.export.hashing import sha256_file, sha256_strings
 from gnet.export.images import ImageSet
 
-CALIBRATION_METHODS = {
-    "minmax": CalibrationMethod.MinMax,
-    "entropy": CalibrationMethod.Entropy,
-    "percentile": CalibrationMethod.Percentile,
-}
-CALIBRATION_BATCH = 16
-# Histogram settings as TensorRT's own entropy calibrator uses them (2048 bins folded into 128 levels);
-# ORT's default of 128 bins leaves entropy calibration nothing to choose, so it would equal min-max.
-CALIBRATOR_OPTIONS = {
-    "minmax": {},
-    "entropy": {"num_bins": 2048, "num_quantized_bins": 128},
-    "percentile": {"num_bins": 2048, "percentile": 99.999},
-}
-CACHE_FORMAT = 1
+__all__ = ["CALIBRATION_METHODS", "Calibration", "CalibrationKey", "CalibrationSettings", "calibrate"]
 
 
 @dataclass
@@ -84,24 +79,6 @@ class Calibration:
         )
 
 
-class _ImageReader(CalibrationDataReader):
-    """Feeds preprocessed images to the calibrator, a batch at a time, advancing a progress callback."""
-
-    def __init__(self, input_name: str, images: ImageSet, on_batch) -> None:
-        # Equal batches: ORT's histogram calibrators stack per-batch outputs and fail on a short last batch.
-        size = max(d for d in range(1, CALIBRATION_BATCH + 1) if len(images) % d == 0)
-        self._batches: Iterator[np.ndarray] = (images.data[i:i + size] for i in range(0, len(images), size))
-        self._input_name = input_name
-        self._on_batch = on_batch
-
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        batch = next(self._batches, None)
-        if batch is None:
-            return None
-        self._on_batch(len(batch))
-        return {self._input_name: np.ascontiguousarray(batch)}
-
-
 def calibration_key(fp32_onnx: Path, images: ImageSet, method: str) -> CalibrationKey:
     if method not in CALIBRATION_METHODS:
         raise UsageError(f"unknown calibration method {method!r}", remedy=f"use one of {', '.join(CALIBRATION_METHODS)}")
@@ -114,18 +91,27 @@ def calibration_key(fp32_onnx: Path, images: ImageSet, method: str) -> Calibrati
     )
 
 
-def _read_cache(path: Path, key: CalibrationKey, explicit: bool) -> dict[str, tuple[float, float]] | None:
-    """Ranges from ``path`` if its key matches; a mismatching file the user named is an error."""
+def _read_cache(path: Path, key: CalibrationKey, explicit: bool,
+                required: set[str]) -> dict[str, tuple[float, float]] | None:
+    """Ranges from ``path`` if its key matches and its contents hold; a file the user named must, or it is an error.
+
+    A cache found by name under the cache folder that fails any check is simply measured again
+    (and overwritten); one named with ``--calib-cache`` is refused in one sentence.
+    """
     try:
-        payload = json.loads(path.read_text())
-        stored = CalibrationKey(**payload["key"])
-        ranges = {name: (float(lo), float(hi)) for name, (lo, hi) in payload["ranges"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
+        stored_key, ranges = parse_payload(path, path.read_text(encoding="utf-8"))
+        stored = CalibrationKey(**stored_key)
+        if stored == key:
+            validate_ranges(path, ranges, required)
+            return ranges
+    except (OSError, UnicodeDecodeError, TypeError) as exc:
         if explicit:
-            raise GnetError(f"calibration cache {path} is unreadable or not a gnet calibration cache") from None
+            raise CacheError(path, f"it is unreadable ({exc.__class__.__name__})") from None
         return None
-    if stored == key:
-        return ranges
+    except CacheError:
+        if explicit:
+            raise
+        return None
     if explicit:
         what = [f for f in ("onnx_sha256", "images_sha256", "method", "count", "options") if getattr(stored, f) != getattr(key, f)]
         raise GnetError(
@@ -142,43 +128,24 @@ def calibrate(
     method: str = defaults.CALIB_METHOD,
     cache: str | Path | None = None,
     cache_dir: str | Path = defaults.CALIBRATION_CACHE_DIR,
-    progress=None,
+    progress: Progress | None = None,
 ) -> Calibration:
     """Measure (or reuse) activation ranges of ``fp32_onnx`` on ``images``.
 
-    ``cache``: an explicit cache file (reused only if its key matches, else an
+    ``cache``: an explicit cache file (reused only if its key, checksum and ranges hold, else an
     error); without it the file is named by the key under ``cache_dir``.
     ``progress``: an optional callable ``progress(images_done, images_total)``.
     """
     model_path = Path(fp32_onnx)
     key = calibration_key(model_path, images, method)
     path = Path(cache) if cache else Path(cache_dir) / key.file_name()
+    model = onnx.load(str(model_path), load_external_data=False)
+    required = calibrated_tensors(model)
     if path.is_file():
-        ranges = _read_cache(path, key, explicit=cache is not None)
+        ranges = _read_cache(path, key, cache is not None, required)
         if ranges is not None:
             return Calibration(key=key, ranges=ranges, cache_path=path, reused=True)
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(done, len(images))
-
-    import onnx
-
-    input_name = onnx.load(str(model_path), load_external_data=False).graph.input[0].name
-    with scratch_dir("calib") as tmp, contextlib.redirect_stdout(io.StringIO()):
-        calibrator = create_calibrator(
-            model_path, None, augmented_model_path=str(Path(tmp) / "augmented.onnx"),
-            calibrate_method=CALIBRATION_METHODS[method],
-            extra_options=dict(CALIBRATOR_OPTIONS[method]),
-        )
-        calibrator.collect_data(_ImageReader(input_name, images, advance))
-        computed = calibrator.compute_data()
-        del calibrator
-    ranges = {name: (float(np.asarray(d.range_value[0]).ravel()[0]), float(np.asarray(d.range_value[1]).ravel()[0]))
-              for name, d in computed.data.items()}
-    payload = {"format": CACHE_FORMAT, "key": asdict(key), "images": images.names, "ranges": ranges}
-    write_text_atomic(path, json.dumps(payload, indent=1))
+    ranges = measure_ranges(model_path, model.graph.input[0].name, images, method, CALIBRATOR_OPTIONS[method], progress)
+    validate_ranges(path, ranges, required)
+    write_text_atomic(path, dump_payload(make_payload(key, images.names, ranges)))
     return Calibration(key=key, ranges=ranges, cache_path=path, reused=False)

@@ -45,11 +45,10 @@ def default_calibration_source(loaded: LoadedModel) -> str:
 def calibration_images(loaded: LoadedModel, settings: CalibrationSettings, image_size: int, evaluation: ImageSet) -> ImageSet:
     """Load the calibration set, refusing too few images or any overlap with the evaluation set."""
     source = settings.images or default_calibration_source(loaded)
-    available = load_images(source, image_size)
-    wanted = settings.count or min(defaults.CALIB_COUNT, len(available))
-    if wanted > len(available):
-        raise UsageError(f"asked for {wanted} calibration images but {source} has only {len(available)}")
-    images = available.take(wanted)
+    wanted = settings.count or defaults.CALIB_COUNT
+    images = load_images(source, image_size, limit=wanted)  # only what is used: memory is the images kept
+    if settings.count and len(images) < settings.count:
+        raise UsageError(f"asked for {settings.count} calibration images but {source} has only {len(images)}")
     overlap = images.identities() & evaluation.identities()
     if overlap:
         raise UsageError(f"{len(overlap)} calibration images are also evaluation images (e.g. {sorted(overlap)[0]})",

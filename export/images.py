@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,10 +118,23 @@ def _transform(image_size: int) -> Callable[[Image.Image], Any]:
     return GoogLeNet_Weights.IMAGENET1K_V1.transforms(crop_size=image_size, resize_size=prep.resize)
 
 
-def preprocess(images: Sequence[Image.Image], image_size: int) -> np.ndarray:
-    """Apply torchvision's ImageNet preprocessing to PIL images; float32 NCHW."""
+def preprocess(images: Iterable[Image.Image], image_size: int, count: int | None = None) -> np.ndarray:
+    """Apply torchvision's ImageNet preprocessing to PIL images; float32 NCHW.
+
+    Fills one preallocated array an image at a time (pass a generator that opens files lazily), so
+    memory is the result alone, not a list of tensors plus stacked and cast copies of it.
+    """
+    if count is None:
+        images = list(images)
+        count = len(images)
     transform = _transform(image_size)
-    return np.stack([transform(img.convert("RGB")).numpy() for img in images]).astype(np.float32)
+    out = np.empty((count, 3, image_size, image_size), dtype=np.float32)
+    filled = 0
+    for filled, img in enumerate(images, start=1):
+        out[filled - 1] = transform(img.convert("RGB")).numpy()
+    if filled != count:
+        raise ValueError(f"expected {count} images, got {filled}")
+    return out
 
 
 def _open(path: Path) -> Image.Image:
@@ -174,7 +187,7 @@ def load_folder(folder: str | Path, image_size: int, limit: int | None = None) -
         class_names = sorted({r.parts[0] for r in rel})
         index = {name: i for i, name in enumerate(class_names)}
         labels = np.array([index[r.parts[0]] for r in rel], dtype=np.int64)
-    data = preprocess([_open(p) for p in paths], image_size)
+    data = preprocess((_open(p) for p in paths), image_size, len(paths))
     return ImageSet(data=data, names=[str(r) for r in rel], source=str(root), labels=labels, class_names=class_names)
 
 
