@@ -8,6 +8,8 @@ keeps its traceback.
 
 from __future__ import annotations
 
+import re
+
 
 class GnetError(Exception):
     """A failure caused by the user's input or machine.
@@ -62,4 +64,8 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
     Libraries (onnx, ONNX Runtime, TensorRT) raise messages spanning many lines; a GnetError
     quotes only this much of them.
     """
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:limit]
+    text = _ANSI.sub("", str(exc)).strip()  # torch colours parts of its messages with terminal escapes
+    return (text.splitlines() or [type(exc).__name__])[0][:limit]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

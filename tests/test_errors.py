@@ -26,3 +26,4 @@ def test_first_line_of_foreign_errors():
     assert first_line(ValueError("one\ntwo")) == "one"
     assert first_line(ValueError("")) == "ValueError"
     assert first_line(ValueError("x" * 500), 10) == "x" * 10
+    assert first_line(RuntimeError("\x1b[1mWeights only load failed.\x1b[0m Re-running")) == "Weights only load failed. Re-running"

@@ -84,4 +84,4 @@ def test_a_raw_pickle_is_refused_without_torch_warnings(tmp_path: Path):
     path.write_bytes(pickle.dumps(Payload()))
     result, _ = _export(tmp_path, path)
     text = assert_one_sentence_failure(result, "cannot read weights file")
-    assert "this must never run" not in text and "Warning" not in text
+    assert "this must never run" not in text and "Warning" not in text and "\x1b" not in result.output
