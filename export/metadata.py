@@ -22,11 +22,15 @@ def stamp(model: onnx.ModelProto, values: dict[str, Any]) -> None:
 
 def read(model: onnx.ModelProto) -> dict[str, Any]:
     """All ``gnet.*`` entries, JSON-decoded where they are JSON."""
+    return decode({prop.key[len(PREFIX):]: prop.value for prop in model.metadata_props if prop.key.startswith(PREFIX)})
+
+
+def decode(values: dict[str, str]) -> dict[str, Any]:
+    """Stamped string values JSON-decoded where they are JSON (an OpenVINO IR carries the same strings)."""
     out: dict[str, Any] = {}
-    for prop in model.metadata_props:
-        if prop.key.startswith(PREFIX):
-            try:
-                out[prop.key[len(PREFIX):]] = json.loads(prop.value)
-            except json.JSONDecodeError:
-                out[prop.key[len(PREFIX):]] = prop.value
+    for key, value in values.items():
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
     return out

@@ -11,6 +11,7 @@ from PIL import Image
 
 from gnet.export.images import load_packaged_photos
 from gnet.export.weights import build_googlenet, live_init
+from tests.helpers.bench import bench_artifacts
 from tests.helpers.models import SMALL, randomize_batchnorm
 
 pytest_plugins = ["tests.trt_double.fixtures"]  # trt, trt10, fake_device: the strict TensorRT double
@@ -59,3 +60,14 @@ def small_model():
     model = live_init(build_googlenet(num_classes=10))
     randomize_batchnorm(model, 3)
     return model
+
+
+@pytest.fixture(scope="session")
+def random64(tmp_path_factory: pytest.TempPathFactory):
+    """Seeded random GoogLeNet (seed 1) at 64 px: ``random64(variant)`` is its ONNX of that variant, built on demand
+    in the bench tests' shared artifacts folder (the benchmark's own run reuses the same files)."""
+    from gnet.bench.artifact_store import ArtifactStore
+    from gnet.bench.progress import Silent
+    from gnet.export.weights import load_random
+
+    return ArtifactStore(load_random(1), bench_artifacts(tmp_path_factory), 64, Silent())

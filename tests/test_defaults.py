@@ -49,3 +49,10 @@ def test_calibration_methods_match_onnx_runtime_mapping():
     from gnet.export.calibration import CALIBRATION_METHODS
 
     assert tuple(CALIBRATION_METHODS) == defaults.CALIBRATION_METHODS
+
+
+def test_bench_precisions_are_the_file_precisions_plus_bf16():
+    assert set(defaults.BENCH_PRECISIONS) == {*defaults.PRECISIONS, "bf16"}
+    assert [p for p in defaults.BENCH_PRECISIONS if p in defaults.PRECISIONS] == list(defaults.PRECISIONS)  # same order
+    assert "bf16" not in defaults.ARTIFACT_NAMES  # never a file
+    assert defaults.ir_name(defaults.artifact_name("int8-cpu")) == "googlenet_int8_cpu.qdq.xml"
