@@ -20,6 +20,7 @@ class OrtCudaRunner(Runner):
     """
 
     backend = "ort-cuda"
+    runtime = "ONNX Runtime"
     device = "cuda"
     provider = "CUDAExecutionProvider"
     supports_stages = True

@@ -40,6 +40,7 @@ class TrtRunner(Runner):
     """A gnet TensorRT engine (``googlenet_<precision>.plan``); ``cuda_graphs`` launches a captured graph."""
 
     backend = "trt"
+    runtime = "TensorRT"
     device = "cuda"
     variants = ("default", "cuda_graphs")
     supports_stages = True
