@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from gnet import defaults
 from gnet.defaults import ARTIFACT_NAMES, artifact_name, artifact_variant
@@ -180,9 +182,11 @@ def find_source_fp32(qdq_path: Path, meta: dict) -> Path | None:
     return None
 
 
-def recorded_weights(name: str | Path, meta: dict, weights: str | None = None, seed: int = 0) -> tuple[LoadedModel, int]:
-    """The weights an artifact records (or ``weights``), refused when they are not the ones it was made from,
-    and the image size it takes."""
+def parity_inputs(name: str | Path, meta: dict, check: Callable[[int, int], None], weights: str | None = None,
+                  seed: int = 0, images: str | Path | None = None) -> tuple[LoadedModel, ImageSet, np.ndarray]:
+    """What re-proving an artifact needs: the weights it records (or ``weights``), refused when they are not
+    the ones it was made from; its interface checked by ``check(num_classes, image_size)``; the parity images,
+    and PyTorch FP32's logits on them."""
     spec = weights or meta.get("weights_spec")
     if not spec:
         raise GnetError(f"{name} records no weights", "it was not written by gnet", "pass --weights")
@@ -191,7 +195,10 @@ def recorded_weights(name: str | Path, meta: dict, weights: str | None = None, s
     if recorded and recorded != loaded.weights_sha256:
         raise GnetError(f"{name} was exported from other weights",
                         f"they had SHA-256 {recorded[:12]}…, but {loaded.weights} has {loaded.weights_sha256[:12]}…")
-    return loaded, int(meta.get("image_size") or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE)
+    size = int(meta.get("image_size") or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE)
+    check(loaded.num_classes, size)
+    data = parity_images(loaded, images, size)
+    return loaded, data, torch_logits(loaded.model, data.data)
 
 
 def check_model(
@@ -206,10 +213,8 @@ def check_model(
         return check_ir(onnx_path, weights, seed, images, batches)
     model = load_onnx(onnx_path)
     meta = metadata.read(model)
-    loaded, size = recorded_weights(onnx_path, meta, weights, seed)
-    check_interface(model, loaded.num_classes, size)
-    data = parity_images(loaded, images, size)
-    reference = torch_logits(loaded.model, data.data)
+    loaded, data, reference = parity_inputs(onnx_path, meta, lambda classes, size: check_interface(model, classes, size),
+                                            weights, seed, images)
     precision = str(meta.get("precision", "fp32"))
     report = check_onnx(onnx_path, reference, data, precision, loaded.weights, batches, trained=loaded.trained,
                         trained_image_size=loaded.image_size)
@@ -246,10 +251,9 @@ def check_ir(xml_path: str | Path, weights: str | None = None, seed: int = 0, im
         raise UsageError(f"{xml} holds only an OpenVINO IR's weights", remedy=f"pass {xml.with_suffix(defaults.IR_SUFFIX)}")
     model = read_ir(xml)
     meta = ir_metadata(model)
-    loaded, size = recorded_weights(xml, meta, weights, seed)
-    check_ir_interface(model, loaded.num_classes, size)
-    data = parity_images(loaded, images, size)
-    report, ran = _ir_parity(model, xml.name, meta, loaded, data, torch_logits(loaded.model, data.data), batches)
+    loaded, data, reference = parity_inputs(xml, meta, lambda classes, size: check_ir_interface(model, classes, size),
+                                            weights, seed, images)
+    report, ran = _ir_parity(model, xml.name, meta, loaded, data, reference, batches)
     return CheckResult(parity=report, metadata=meta, loaded=loaded, notes=[f"OpenVINO {version()} ran it as {ran}"])
 
 
@@ -275,10 +279,8 @@ def export_openvino(onnx_path: str | Path, output: str | Path | None = None, wei
     source = Path(onnx_path)
     model = load_onnx(source)
     meta = metadata.read(model)
-    loaded, size = recorded_weights(source, meta, weights, seed)
-    check_interface(model, loaded.num_classes, size)
-    data = parity_images(loaded, images, size)
-    reference = torch_logits(loaded.model, data.data)
+    loaded, data, reference = parity_inputs(source, meta, lambda classes, size: check_interface(model, classes, size),
+                                            weights, seed, images)
     xml = Path(output) if output else source.with_name(defaults.ir_name(source.name))
     ran: list[str] = []
 

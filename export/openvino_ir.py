@@ -57,8 +57,11 @@ def read_ir(xml_path: str | Path) -> Any:
     what = f"cannot read the OpenVINO IR {xml}"
     if not xml.is_file():
         raise GnetError(what, "no such file")
-    with open(xml, "rb") as handle:
-        head = handle.read(256).lstrip()
+    try:
+        with open(xml, "rb") as handle:
+            head = handle.read(256).lstrip()
+    except OSError as exc:
+        raise GnetError(what, str(exc.strerror or exc)) from None
     if not head.startswith((b"<?xml", b"<net")):  # else OpenVINO tries every frontend, and TensorFlow's logs to stderr
         raise GnetError(what, "it is not an OpenVINO IR (no XML header)", f"pass the {IR_SUFFIX} file `gnet openvino` wrote")
     if not weights.is_file() or weights.stat().st_size == 0:

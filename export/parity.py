@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,25 +70,13 @@ def parity_batches(count: int, requested: Sequence[int] | None = None) -> list[i
     return sorted({1, min(8, count)})
 
 
-def check_onnx(
-    onnx_path: str | Path,
-    reference: np.ndarray,
-    images: ImageSet,
-    precision: str,
-    weights: str,
-    batches: Sequence[int] | None = None,
-    tolerance: Tolerance | None = None,
-    trained: bool = True,
-    trained_image_size: int | None = None,
-) -> ParityReport:
-    """Run ``onnx_path`` with ONNX Runtime (CPU) and compare with PyTorch's ``reference`` logits.
-
-    ``trained_image_size``: the size the weights were trained at, when known; measured at another
-    size, their accuracy means nothing and the report says so (parity still does).
-    """
+def check_onnx(onnx_path: str | Path, reference: np.ndarray, images: ImageSet, precision: str, weights: str,
+               batches: Sequence[int] | None = None, **judged: Any) -> ParityReport:
+    """Run ``onnx_path`` with ONNX Runtime (CPU) and compare with PyTorch's ``reference`` logits at each batch
+    size (``judged``: ``tolerance``, ``trained``, ``trained_image_size`` as for :func:`check_logits`)."""
     session = cpu_session(onnx_path)
     return check_logits(Path(onnx_path).name, lambda data, batch: run_batched(session, data, batch), reference,
-                        images, precision, weights, batches, tolerance, trained, trained_image_size)
+                        images, precision, weights, batches, **judged)
 
 
 def check_logits(
@@ -102,8 +91,12 @@ def check_logits(
     trained: bool = True,
     trained_image_size: int | None = None,
 ) -> ParityReport:
-    """Compare ``run(images, batch)`` (any runtime's logits, ``batch`` images at a time) with ``reference``
-    at each parity batch size; see :func:`check_onnx`."""
+    """Compare ``run(images, batch)`` (any runtime's logits, ``batch`` images at a time) with PyTorch's
+    ``reference`` logits at each parity batch size.
+
+    ``trained_image_size``: the size the weights were trained at, when known; measured at another
+    size, their accuracy means nothing and the report says so (parity still does).
+    """
     tol = tolerance or tolerance_for(precision, trained)
     rows = []
     for batch in parity_batches(len(images), batches):
