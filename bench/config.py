@@ -37,6 +37,18 @@ class BenchConfig:
         if self.parity_limit is not None and self.parity_limit < 1:
             raise UsageError(f"--parity-images must be at least 1, not {self.parity_limit}")
 
+    def check_memory(self) -> None:
+        """Refuse, before allocating, a batch whose input alone would not fit in this machine's free memory."""
+        import psutil
+
+        largest = max(self.batches)
+        needed = largest * 3 * self.size * self.size * 4  # float32 NCHW
+        free = psutil.virtual_memory().available
+        if needed > free:
+            raise UsageError(f"--batch {largest} does not fit in memory here",
+                             f"its input alone is {needed / 2**30:.1f} GiB at {self.size} px and {free / 2**30:.1f} GiB is free",
+                             "choose a smaller batch")
+
     @property
     def size(self) -> int:
         """The image size measured: ``--image-size``, else GoogLeNet's own (weights trained at another

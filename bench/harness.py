@@ -15,6 +15,7 @@ import numpy as np
 from gnet.bench import environment
 from gnet.bench.artifact_store import ArtifactStore
 from gnet.bench.config import BenchConfig
+from gnet.bench.engine_builds import engine_builds, wanted
 from gnet.bench.progress import Progress, Silent
 from gnet.bench.results import END_TO_END, ON_DEVICE, Parity, Row, Unavailable, document
 from gnet.bench.runners import PrepareContext, Runner, discover, parse_backends, parse_precisions
@@ -108,7 +109,7 @@ def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, r
         except Exception as exc:  # noqa: BLE001 - recorded with its reason, shown in every report
             stage = "artifact" if isinstance(exc, ArtifactError) else "run"
             unavailable.append(Unavailable(runner.backend, runner.variant, runner.precision, _reason(exc), stage))
-            progress.message(f"[red]{runner.name} {runner.precision} failed[/]: {_reason(exc)}")
+            progress.message(f"{runner.name} {runner.precision} failed: {_reason(exc)}", style="red")
     return rows
 
 
@@ -120,6 +121,7 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
 
     progress = progress or Silent()
     config.check()
+    config.check_memory()
     backends = parse_backends(config.backends)
     precisions = parse_precisions(config.precisions)
     config.batches = sorted(set(int(b) for b in config.batches))
@@ -138,4 +140,5 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
     ctx = PrepareContext(loaded=loaded, image_size=config.size, threads=config.threads, artifact=store,
                          batches=list(config.batches))
     rows = _measure_all(runners, ctx, images, reference, config, progress, unavailable)
-    return document(config, backends, precisions, chosen, config.size, images, env, rows, unavailable)
+    builds = engine_builds(precisions, store, list(config.batches), progress.message) if wanted(backends) else None
+    return document(config, backends, precisions, chosen, config.size, images, env, rows, unavailable, builds)

@@ -117,7 +117,7 @@ def plot_results(doc: dict[str, Any], path: str | Path) -> Path:
     env = doc["environment"]
     gpu = (env.get("gpu") or {}).get("name")
     fig.suptitle(f"gnet bench — weights: {doc['weights']['name']}; {doc['image_size']} px; "
-                 f"{env['cpu']['model']}" + (f"; {gpu}" if gpu else "") + f"; {env['timestamp_utc']}", fontsize=10)
+                 f"{env['cpu']['model']} ({env['cpu'].get('vector_extensions', '?')})" + (f"; {gpu}" if gpu else "") + f"; {env['timestamp_utc']}", fontsize=10)
     dest = Path(path)
     with atomic_output(dest) as tmp:
         fig.savefig(tmp, format="png", dpi=110)

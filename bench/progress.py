@@ -10,12 +10,15 @@ from typing import Protocol
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichBar
+from rich.text import Text
 
 
 class Progress(Protocol):
     """What the harness reports while it works."""
 
-    def message(self, text: str) -> None: ...
+    def message(self, text: str, style: str | None = None) -> None:
+        """Say ``text`` (plain text: never parsed as markup) in an optional rich ``style``."""
+
     def start(self, total_rows: int) -> None: ...
     def row(self, label: str) -> None: ...
     def tick(self, fraction: float) -> None: ...
@@ -25,7 +28,7 @@ class Progress(Protocol):
 class Silent:
     """A progress sink that says nothing (tests, the Python API)."""
 
-    def message(self, text: str) -> None:
+    def message(self, text: str, style: str | None = None) -> None:
         pass
 
     def start(self, total_rows: int) -> None:
@@ -60,8 +63,8 @@ class RichProgress:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._progress.stop()
 
-    def message(self, text: str) -> None:
-        self._progress.console.print(text, highlight=False)
+    def message(self, text: str, style: str | None = None) -> None:
+        self._progress.console.print(Text(text, style=style or ""), highlight=False)
 
     def start(self, total_rows: int) -> None:
         self._rows = self._progress.add_task("rows", total=total_rows)

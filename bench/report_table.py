@@ -8,10 +8,12 @@ from typing import Any
 
 from rich import box
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from gnet.bench.best_cpu import best_cpu_lines
+from gnet.bench.engine_builds import summary_line
 from gnet.bench.results import ON_DEVICE
 from gnet.bench.stats import CV_WARNING
 
@@ -46,10 +48,10 @@ def title(doc: dict[str, Any]) -> str:
     env = doc["environment"]
     cpu = env["cpu"]
     gpu = env.get("gpu") or {}
-    extensions = f", {cpu['vector_extensions']}" if cpu.get("vector_extensions") else ""
-    where = f"{cpu['model']} ({cpu['physical_cores']} cores{extensions})" + (f", {gpu['name']}" if gpu.get("name") else "")
-    return (f"gnet bench — weights: {doc['weights']['name']}; {doc['image_size']}×{doc['image_size']} px; "
-            f"parity on {doc['images']['count']} images from {doc['images']['source']}; {where}")
+    extensions = f"{cpu['vector_extensions']}, " if cpu.get("vector_extensions") else ""
+    where = f"{cpu['model']} ({extensions}{cpu['physical_cores']} cores)" + (f", {gpu['name']}" if gpu.get("name") else "")
+    return escape(f"gnet bench — weights: {doc['weights']['name']}; {doc['image_size']}×{doc['image_size']} px; "
+                  f"parity on {doc['images']['count']} images from {doc['images']['source']}; {where}")
 
 
 def results_table(doc: dict[str, Any]) -> Table:
@@ -160,4 +162,7 @@ def render(doc: dict[str, Any]) -> Group:
     missing = unavailable_table(doc)
     if missing is not None:
         parts.append(missing)
+    builds = summary_line(doc.get("engine_builds") or [])
+    if builds:
+        parts.append(Text(builds))
     return Group(*parts)

@@ -67,7 +67,7 @@ class Row:
     parity: Parity
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    runtime: str = ""  # the library a user deploys the row with
+    runtime: str = ""  # the runtime a user deploys the row with (Runner.runtime)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +128,26 @@ class Unavailable:
                 "reason": self.reason, "stage": self.stage}
 
 
+def run_failure(doc: dict[str, Any], asked: list[str] | None) -> str:
+    """Why a benchmark run failed ("" when it did not): no row ran, a runner failed after discovery,
+    or a backend the user named (``asked``) produced no row. Combinations that cannot run here are
+    listed in every report but fail nothing when the user did not ask for that backend by name."""
+    if not doc["rows"]:
+        reasons = sorted({f"{u['backend']}: {u['reason']}" for u in doc["unavailable"]})
+        return "no backend could run here" + (f" ({'; '.join(reasons[:3])})" if reasons else "")
+    failed = [u for u in doc["unavailable"] if u["stage"] != "discovery"]
+    if failed:
+        first = failed[0]
+        return (f"{len(failed)} backend row(s) failed while running, e.g. {first['backend']}:{first['variant']} "
+                f"{first['precision']} ({first['stage']}: {first['reason']})")
+    ran = {row["backend"] for row in doc["rows"]}
+    missing = [name for name in asked or [] if name not in ran]
+    if missing:
+        why = next((u["reason"] for u in doc["unavailable"] if u["backend"] == missing[0]), "")
+        return f"the asked-for backend {missing[0]} did not run" + (f" ({why})" if why else "")
+    return ""
+
+
 def _config(config: BenchConfig, backends: list[tuple[str, str | None]], precisions: list[str]) -> dict[str, Any]:
     return {
         "backends": [f"{b}:{v}" if v else b for b, v in backends],
@@ -144,11 +164,14 @@ def _config(config: BenchConfig, backends: list[tuple[str, str | None]], precisi
 
 def document(config: BenchConfig, backends: list[tuple[str, str | None]], precisions: list[str],
              chosen: ChosenWeights, image_size: int, images: ImageSet, environment: dict[str, Any],
-             rows: list[Row], unavailable: list[Unavailable]) -> dict[str, Any]:
-    """The results document every report reads (see ``results.schema.json``)."""
+             rows: list[Row], unavailable: list[Unavailable],
+             engine_builds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The results document every report reads (see ``results.schema.json``); ``engine_builds`` (optional):
+    what building each precision's TensorRT-RTX plan cost here (``gnet.bench.engine_builds``)."""
     loaded = chosen.loaded
     row_dicts = [row.to_dict() for row in rows]
     add_speedups(row_dicts)
+    extra = {"engine_builds": engine_builds} if engine_builds is not None else {}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -164,4 +187,5 @@ def document(config: BenchConfig, backends: list[tuple[str, str | None]], precis
         "rows": row_dicts,
         "unavailable": [u.to_dict() for u in unavailable],
         "best_cpu": summarize_best_cpu(row_dicts),
+        **extra,
     }

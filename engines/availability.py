@@ -1,18 +1,19 @@
-"""Can TensorRT engines run on this machine, and if not, why: probed without ever raising."""
+"""Can engines of each TensorRT edition be built and run on this machine, and if not, why: probed without raising."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gnet.engines import cuda_choice
+from gnet.engines import cuda_choice, rtx_targets
 from gnet.engines.cuda_backend import DeviceInfo
-from gnet.engines.trt_import import import_tensorrt
+from gnet.engines.runtimes import TENSORRT_RTX
+from gnet.engines.trt_import import import_runtime, import_tensorrt
 from gnet.errors import GnetError
 
 
 @dataclass(frozen=True)
 class Availability:
-    """Whether TensorRT engines can run here; ``reason`` says why not, ``remedy`` what would fix it."""
+    """Whether engines can run here; ``reason`` says why not, ``remedy`` what would fix it."""
 
     usable: bool
     reason: str
@@ -20,24 +21,51 @@ class Availability:
     cuda_backend: str | None = None
     device: DeviceInfo | None = None
     remedy: str = ""
+    can_build: bool = False  # TensorRT-RTX builds plans without a GPU, even where it cannot run them
+
+
+def _gpu(label: str, version: str) -> tuple[str, DeviceInfo | None, str, str]:
+    """(backend name, device, why not, remedy) for the CUDA GPU an edition would run on."""
+    try:
+        backend = cuda_choice.get_backend()
+    except GnetError as exc:
+        return "", None, f"{label} {version} is installed but {exc.cause}", exc.remedy
+    try:
+        return backend.name, backend.device_info(), "", ""
+    except GnetError as exc:
+        return backend.name, None, f"{label} {version} is installed but the GPU cannot be queried ({exc.cause})", ""
+    finally:
+        backend.close()
 
 
 def tensorrt_availability() -> Availability:
-    """Probe TensorRT and a CUDA GPU; for backend discovery (``gnet bench``, ``gnet info``)."""
+    """Probe data-centre TensorRT and a CUDA GPU; for backend discovery (``gnet bench``, ``gnet info``)."""
     try:
         trt = import_tensorrt()
     except GnetError as exc:
         return Availability(False, exc.cause, remedy=exc.remedy)
     version = str(trt.__version__)
+    name, device, why, remedy = _gpu("TensorRT", version)
+    if why:
+        return Availability(False, why, version, name or None, remedy=remedy)
+    return Availability(True, "", version, name, device, can_build=True)
+
+
+def rtx_availability() -> Availability:
+    """Probe TensorRT-RTX: it builds here whenever it imports; running needs a GPU it supports."""
     try:
-        backend = cuda_choice.get_backend()
+        trt = import_runtime(TENSORRT_RTX)
     except GnetError as exc:
-        return Availability(False, f"TensorRT {version} is installed but {exc.cause}", version, remedy=exc.remedy)
-    try:
-        info = backend.device_info()
-    except GnetError as exc:
-        return Availability(False, f"TensorRT {version} is installed but the GPU cannot be queried ({exc.cause})",
-                            version, backend.name)
-    finally:
-        backend.close()
-    return Availability(True, "", version, backend.name, info)
+        return Availability(False, exc.cause, remedy=exc.remedy)
+    version = str(trt.__version__)
+    name, device, why, remedy = _gpu("TensorRT-RTX", version)
+    if why:
+        why = f"TensorRT-RTX {version} builds plans here, but running them needs an NVIDIA GPU: {why.split(' but ', 1)[-1]}"
+        return Availability(False, why, version, name or None, remedy=remedy, can_build=True)
+    assert device is not None
+    if not rtx_targets.supports(trt, device.compute_capability):
+        why = (f"TensorRT-RTX {version} cannot run on {device.name}: it runs only on GPUs of compute capability "
+               f"{rtx_targets.supported_text(trt)}, and this GPU has {device.compute_capability}")
+        return Availability(False, why, version, name, device, "use data-centre TensorRT on this GPU (--runtime tensorrt)",
+                            can_build=True)
+    return Availability(True, "", version, name, device, can_build=True)

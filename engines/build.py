@@ -1,9 +1,11 @@
-"""ONNX → strongly typed TensorRT engine (``googlenet_<prec>.plan``) + manifest + timing cache.
+"""ONNX → strongly typed TensorRT or TensorRT-RTX engine (``googlenet_<prec>.plan`` / ``.rtx.plan``) + manifest.
 
-Precision lives in the ONNX graph (docs/design.md): this module never sets a precision flag.
-It parses, sets the optimization profile and builder options, builds, proves the resulting
-precision with the engine inspector, and writes the plan and its manifest atomically. Only
-names present in both TensorRT 10.x and 11.x are used.
+Precision lives in the ONNX graph (docs/design.md): this module never sets a precision flag. One
+build path serves both editions; what differs between them is read from ``runtimes.py``. It parses,
+proves the parsed network's precision (before building, so a wrong graph is refused without a build),
+configures (``build_config.py``), builds, proves the engine's precision again with the engine
+inspector where the edition builds on its GPU, and writes the plan and its manifest atomically.
+Only names present in TensorRT 10.x, 11.x and TensorRT-RTX are used on the shared path.
 """
 
 from __future__ import annotations
@@ -13,14 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gnet.atomic import atomic_output, write_bytes_atomic
+from gnet.atomic import atomic_output
 from gnet.engines import cuda_choice
 from gnet.engines import manifest as manifest_mod
+from gnet.engines.build_config import builder_config, write_timing_cache
 from gnet.engines.build_inputs import BuildInputs, BuildOptions, prepare
 from gnet.engines.cuda_backend import CudaBackend, DeviceInfo
-from gnet.engines.engine_io import TensorSpec, tensor_specs
+from gnet.engines.engine_io import TensorSpec, network_specs, tensor_specs
+from gnet.engines.network import ParsedNetwork, parse_network
+from gnet.engines.network_proof import prove_network
 from gnet.engines.precision_proof import PrecisionReport, inspect_engine, judge
-from gnet.engines.trt_import import INSTALL_COMMAND, import_tensorrt, strongly_typed_flags
+from gnet.engines.proofs import RTX_NO_INSPECTOR, Proofs
+from gnet.engines.rtx_targets import CURRENT
+from gnet.engines.runtimes import RUNTIMES, TENSORRT_RTX, RuntimeSpec
+from gnet.engines.trt_import import choose_runtime
+from gnet.engines.trt_logger import first_error, logger_for, mark, since
 from gnet.errors import GnetError, NotAvailable
 
 
@@ -35,62 +44,22 @@ class BuildResult:
     plan: Path
     manifest_path: Path
     manifest: dict[str, Any]
-    precision: PrecisionReport
+    precision: Proofs
     seconds: float
     timing_cache: Path | None
+    spec: RuntimeSpec
     warnings: list[str] = field(default_factory=list)
 
 
 def unavailable(inputs: BuildInputs, missing: GnetError) -> EngineUnavailable:
-    """What is missing, that the ONNX is ready, and the exact commands for a GPU machine."""
-    return EngineUnavailable(f"{missing.what}, so {inputs.plan.name} was not built", missing.why,
-                             f"the ONNX {inputs.onnx} is ready: on a machine with an NVIDIA GPU run "
-                             f"{INSTALL_COMMAND} and then gnet build {inputs.onnx}")
-
-
-def _parse_error(onnx: Path, errors: list[Any]) -> GnetError:
-    if not errors:
-        return GnetError(f"TensorRT cannot parse {onnx}", "it reported no error",
-                         "run with a verbose TensorRT log to see why")
-    first = errors[0]
-
-    def field_of(attr: str) -> str:
-        try:
-            return str(getattr(first, attr)()).strip()
-        except Exception:  # a binding without this method still has __str__
-            return ""
-
-    node, op, desc = field_of("node_name"), field_of("node_operator"), field_of("desc") or str(first).strip()
-    where = f"node {node!r}" + (f" ({op})" if op else "") if node else (f"a {op} node" if op else "the graph")
-    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
-    return GnetError(f"TensorRT cannot parse {onnx}", f"{where} failed with: {desc.rstrip('.')}{more}")
-
-
-def _use_timing_cache(config: Any, path: Path | None, warnings: list[str]) -> None:
-    """Give the builder the timing cache at ``path`` (or a new one when it is missing, unreadable or foreign)."""
-    if path is None:
-        return
-    data = path.read_bytes() if path.is_file() else b""
-    if data:
-        cache = config.create_timing_cache(data)
-        if cache is None:
-            warnings.append(f"the timing cache {path} is not readable by this TensorRT; a new one is started")
-        elif config.set_timing_cache(cache, False):  # ignore_mismatch=False: refuse another GPU's/version's timings
-            return
-        else:
-            warnings.append(f"the timing cache {path} was made by another TensorRT or GPU; a new one is started")
-    fresh = config.create_timing_cache(b"")
-    if fresh is None or not config.set_timing_cache(fresh, False):
-        raise GnetError("TensorRT refused a new, empty timing cache", remedy="rerun with --no-timing-cache")
-
-
-def _write_cache(config: Any, path: Path | None) -> None:
-    if path is None:
-        return
-    cache = config.get_timing_cache()
-    if cache is None:
-        return
-    write_bytes_atomic(path, bytes(memoryview(cache.serialize())))
+    """What is missing, that the ONNX is ready, and the exact commands that would build it."""
+    spec, onnx = inputs.spec, inputs.onnx
+    remedy = missing.remedy or ("run it on a machine with an NVIDIA GPU" if spec.build_needs_gpu
+                                else f"install it with: {spec.install}")
+    remedy = f"the ONNX {onnx} is ready: {remedy} and then run gnet build {onnx}"
+    if spec.build_needs_gpu:
+        remedy += f"; or build a TensorRT-RTX plan here, without a GPU: gnet build {onnx} --runtime tensorrt-rtx"
+    return EngineUnavailable(f"{missing.what}, so {inputs.plan.name} was not built", missing.why, remedy)
 
 
 def build_engine(
@@ -99,99 +68,89 @@ def build_engine(
     options: BuildOptions | None = None,
     device: CudaBackend | None = None,
 ) -> BuildResult:
-    """Build ``googlenet_<prec>.plan`` and its manifest from a gnet ONNX (any precision).
+    """Build the plan and its manifest from a gnet ONNX (any precision) with the runtime ``options.runtime`` picks.
 
-    Raises :class:`EngineUnavailable` (after validating the ONNX) when TensorRT,
-    cuda-python or a GPU is missing, and GnetError for every other user-facing failure.
+    Raises :class:`EngineUnavailable` (after validating the ONNX and the options) when the runtime,
+    cuda-python or a GPU it needs is missing, and GnetError for every other user-facing failure.
     """
     options = options or BuildOptions()
-    inputs = prepare(onnx_path, output, options)
+    options.check()  # profile, workspace, level: refused before anything is imported or built
+    explicit = RUNTIMES.get(options.runtime)
+    if explicit is not None:
+        options.check_runtime(explicit)
     try:
-        trt = import_tensorrt()
+        spec, trt = choose_runtime(options.runtime)
     except GnetError as exc:
-        raise unavailable(inputs, exc) from None
-    opened = device is None
-    if device is None:
+        raise unavailable(prepare(onnx_path, output, options, explicit or TENSORRT_RTX), exc) from None
+    options.check_runtime(spec)
+    inputs = prepare(onnx_path, output, options, spec)
+    needs_gpu = spec.build_needs_gpu or options.compute_capabilities == CURRENT
+    opened = device is None and needs_gpu
+    if opened:
         try:
             device = cuda_choice.get_backend()
         except GnetError as exc:
-            raise unavailable(inputs, exc) from None
+            if spec.build_needs_gpu:
+                raise unavailable(inputs, exc) from None
+            raise NotAvailable(f"--compute-capability {CURRENT} needs a CUDA GPU here", exc.cause,
+                               "name the targets instead, e.g. --compute-capability sm86,sm89") from None
     try:
-        return _build(trt, inputs, options, device.device_info())
+        info = device.device_info() if device is not None and needs_gpu else None
+        return _build(trt, inputs, options, info)
     finally:
-        if opened:
+        if opened and device is not None:
             device.close()
-
-
-def _network(trt: Any, logger: Any, inputs: BuildInputs) -> tuple[Any, Any, Any]:
-    """(builder, network, parser): the parsed strongly typed network (the parser owns its weights: keep it)."""
-    builder = trt.Builder(logger)
-    network = builder.create_network(strongly_typed_flags(trt))
-    parser = trt.OnnxParser(network, logger)
-    if not parser.parse_from_file(str(inputs.onnx)):
-        raise _parse_error(inputs.onnx, [parser.get_error(i) for i in range(parser.num_errors)])
-    return builder, network, parser
-
-
-def _config(trt: Any, builder: Any, inputs: BuildInputs, options: BuildOptions, warnings: list[str]) -> Any:
-    """The builder config: workspace, level, DETAILED verbosity, compatibility, profile, timing cache."""
-    config = builder.create_builder_config()
-    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, options.workspace_mib << 20)
-    config.builder_optimization_level = options.opt_level
-    config.profiling_verbosity = trt.ProfilingVerbosity.DETAILED  # the precision proof needs per-layer types
-    config.hardware_compatibility_level = {
-        "none": trt.HardwareCompatibilityLevel.NONE,
-        "ampere+": trt.HardwareCompatibilityLevel.AMPERE_PLUS,
-        "same-cc": trt.HardwareCompatibilityLevel.SAME_COMPUTE_CAPABILITY,
-    }[options.hardware_compat]
-    if options.version_compatible:
-        config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
-    lo, opt, hi = inputs.profile(options)
-    profile = builder.create_optimization_profile()
-    profile.set_shape(inputs.input_name, lo, opt, hi)
-    if config.add_optimization_profile(profile) < 0:
-        raise GnetError(f"TensorRT rejected the optimization profile {list(lo)} / {list(opt)} / {list(hi)} "
-                        f"for the input {inputs.input_name!r}")
-    _use_timing_cache(config, inputs.timing_cache, warnings)
-    return config
 
 
 def _load_back(trt: Any, logger: Any, inputs: BuildInputs, options: BuildOptions,
                plan_bytes: bytes) -> tuple[list[TensorSpec], PrecisionReport]:
-    """Deserialize the new plan and read its I/O and per-layer precisions (the proof)."""
+    """Deserialize the new plan and read its I/O and per-layer precisions (the inspector proof)."""
     runtime = trt.Runtime(logger)
     if options.version_compatible:
         runtime.engine_host_code_allowed = True
+    start = mark(logger)
     engine = runtime.deserialize_cuda_engine(plan_bytes)
     if engine is None:
-        raise GnetError(f"TensorRT built {inputs.plan.name} but cannot load it back", "its log above says why")
+        raise GnetError(f"{inputs.spec.label} built {inputs.plan.name} but cannot load it back", first_error(logger, start))
     specs = tensor_specs(trt, engine)
     report = judge(inspect_engine(trt, engine), inputs.precision, options.allow_mixed)
     del engine, runtime
     return specs, report
 
 
-def _build(trt: Any, inputs: BuildInputs, options: BuildOptions, info: DeviceInfo) -> BuildResult:
-    warnings: list[str] = []
-    logger = trt.Logger(trt.Logger.WARNING)
-    builder, network, _parser = _network(trt, logger, inputs)
-    config = _config(trt, builder, inputs, options, warnings)
-    start = time.perf_counter()
-    serialized = builder.build_serialized_network(network, config)
-    seconds = time.perf_counter() - start
+def _serialize(trt: Any, parsed: ParsedNetwork, config: Any, inputs: BuildInputs, logger: Any) -> tuple[bytes, float]:
+    start, begin = mark(logger), time.perf_counter()
+    serialized = parsed.builder.build_serialized_network(parsed.network, config)
+    seconds = time.perf_counter() - begin
     if serialized is None:
-        raise GnetError(f"TensorRT could not build an engine from {inputs.onnx}", "its log above says why",
+        raise GnetError(f"{inputs.spec.label} could not build an engine from {inputs.onnx}", first_error(logger, start),
                         "try a larger --workspace or a smaller --max-batch")
-    plan_bytes = bytes(memoryview(serialized))
-    _write_cache(config, inputs.timing_cache)
-    specs, report = _load_back(trt, logger, inputs, options, plan_bytes)
-    if not report.passed:
-        raise report.failure(inputs.plan.name)
-    if not report.proven:
-        warnings.append(f"{report.shortfall(inputs.plan.name)} (kept because of --allow-mixed)")
-    doc = manifest_mod.document(str(trt.__version__), inputs, options, info, specs, report, plan_bytes, seconds)
+    return bytes(memoryview(serialized)), seconds
+
+
+def _build(trt: Any, inputs: BuildInputs, options: BuildOptions, info: DeviceInfo | None) -> BuildResult:
+    warnings: list[str] = []
+    logger = logger_for(trt)
+    start = mark(logger)
+    parsed = parse_network(trt, inputs.spec, logger, inputs.onnx)
+    proofs = Proofs(prove_network(trt, parsed.network, inputs.precision, options.allow_mixed))
+    if not proofs.network.passed:
+        raise proofs.failure(inputs.plan.name)
+    config = builder_config(trt, parsed.builder, inputs, options, warnings)
+    plan_bytes, seconds = _serialize(trt, parsed, config, inputs, logger)
+    write_timing_cache(config, inputs.timing_cache)
+    if inputs.spec.inspector_proof:
+        specs, proofs.inspector = _load_back(trt, logger, inputs, options, plan_bytes)
+    else:
+        specs, proofs.inspector_skipped = network_specs(trt, parsed.network, inputs.profile(options)), RTX_NO_INSPECTOR
+    if not (proofs.proven or options.allow_mixed):
+        raise proofs.failure(inputs.plan.name)
+    if not proofs.proven:
+        warnings.append(f"{proofs.shortfall(inputs.plan.name)} (kept because of --allow-mixed)")
+    warnings += [f"{inputs.spec.label}: {text}" for text in since(logger, start, "WARNING", "ERROR")]
+    doc = manifest_mod.document(str(trt.__version__), inputs, options, info, specs, proofs, plan_bytes, seconds)
     manifest_path = _write_plan_and_manifest(inputs.plan, plan_bytes, doc)
-    return BuildResult(inputs.plan, manifest_path, doc, report, seconds, inputs.timing_cache, warnings)
+    return BuildResult(inputs.plan, manifest_path, doc, proofs, seconds, inputs.timing_cache, inputs.spec, warnings)
 
 
 def _write_plan_and_manifest(plan: Path, plan_bytes: bytes, doc: dict[str, Any]) -> Path:

@@ -9,6 +9,7 @@ from typing import Any
 
 from gnet import defaults
 from gnet.atomic import ensure_writable_dir
+from gnet.engines.runtimes import RuntimeSpec, refuse_options
 from gnet.errors import GnetError, UsageError
 
 
@@ -26,6 +27,8 @@ class BuildOptions:
     hardware_compat: str = defaults.HARDWARE_COMPAT[0]  # none | ampere+ | same-cc
     version_compatible: bool = False
     allow_mixed: bool = False
+    runtime: str = defaults.RUNTIME  # auto | tensorrt | tensorrt-rtx
+    compute_capabilities: str | None = None  # TensorRT-RTX: "sm86,sm89" or "current"; None: its default list
 
     def check(self) -> None:
         """Refuse impossible options with one sentence, before anything is built."""
@@ -41,16 +44,38 @@ class BuildOptions:
         if self.hardware_compat not in defaults.HARDWARE_COMPAT:
             raise UsageError(f"--hardware-compat must be one of {', '.join(defaults.HARDWARE_COMPAT)}, "
                              f"not {self.hardware_compat!r}")
+        if self.runtime not in defaults.RUNTIMES:
+            raise UsageError(f"--runtime must be one of {', '.join(defaults.RUNTIMES)}, not {self.runtime!r}")
 
-    def to_manifest(self, timing_cache: Path | None) -> dict[str, Any]:
-        """The options as the manifest's ``build.options`` records them."""
-        return {
+    def chosen(self) -> list[str]:
+        """The runtime-specific options set away from their defaults (what an edition without them refuses)."""
+        found = {
+            "hardware_compat": self.hardware_compat != defaults.HARDWARE_COMPAT[0],
+            "version_compatible": self.version_compatible,
+            "timing_cache": self.timing_cache is not None,
+            "compute_capabilities": self.compute_capabilities is not None,
+        }
+        return [name for name, chosen in found.items() if chosen]
+
+    def check_runtime(self, spec: RuntimeSpec) -> None:
+        """Refuse, before anything is built, an option ``spec`` does not have."""
+        refuse_options(spec, self.chosen())
+
+    def to_manifest(self, spec: RuntimeSpec, timing_cache: Path | None) -> dict[str, Any]:
+        """The options as the manifest's ``build.options`` records them (only those the edition has)."""
+        out: dict[str, Any] = {
             "min_batch": self.min_batch, "opt_batch": self.opt_batch, "max_batch": self.max_batch,
             "workspace_mib": self.workspace_mib, "opt_level": self.opt_level,
-            "timing_cache": str(timing_cache) if timing_cache else None,
-            "hardware_compat": self.hardware_compat, "version_compatible": self.version_compatible,
             "allow_mixed": self.allow_mixed, "profiling_verbosity": "detailed",
         }
+        if "timing_cache" in spec.options:
+            out["timing_cache"] = str(timing_cache) if timing_cache else None
+        if "hardware_compat" in spec.options:
+            out["hardware_compat"] = self.hardware_compat
+            out["version_compatible"] = self.version_compatible
+        if "compute_capabilities" in spec.options:
+            out["compute_capabilities"] = self.compute_capabilities or "default"
+        return out
 
 
 @dataclass
@@ -64,6 +89,7 @@ class BuildInputs:
     input_name: str
     input_shape: tuple[int | None, ...]  # None marks a dynamic dimension
     timing_cache: Path | None
+    spec: RuntimeSpec
 
     def profile(self, options: BuildOptions) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """(min, opt, max) input shapes: the batch from the options, the rest from the ONNX."""
@@ -84,9 +110,19 @@ def precision_of(onnx: Path, meta: dict[str, Any]) -> str:
                     "export it with gnet export --precision")
 
 
-def default_plan_path(onnx: Path, precision: str) -> Path:
-    """``googlenet_<precision>.plan`` beside the ONNX."""
-    return onnx.parent / defaults.plan_name(precision)
+def default_plan_path(onnx: Path, precision: str, runtime: str = "tensorrt") -> Path:
+    """``googlenet_<precision>.plan`` (``.rtx.plan`` for TensorRT-RTX) beside the ONNX."""
+    return onnx.parent / defaults.plan_name(precision, runtime)
+
+
+def refuse_cpu_format(onnx: Path, meta: dict[str, Any]) -> None:
+    """gnet's CPU-format INT8 (u8 activations, INT32 bias) is for ONNX Runtime; TensorRT would refuse it at its
+    first node or, worse, silently re-type u8 activations to int8 (README, "TensorRT-RTX")."""
+    if str(meta.get("int8_target", "")) == "cpu":
+        trt_format = onnx.parent / defaults.artifact_name("int8")
+        raise UsageError(f"{onnx} is gnet's CPU-format INT8 graph",
+                         "it is the ONNX Runtime CPU artifact (uint8 activations, INT32 biases), not one TensorRT "
+                         "can build", f"build from {trt_format.name}: gnet export --precision int8 -o {trt_format}")
 
 
 def _input_of(model: Any, onnx: Path) -> tuple[str, tuple[int | None, ...]]:
@@ -102,27 +138,28 @@ def _input_of(model: Any, onnx: Path) -> tuple[str, tuple[int | None, ...]]:
     return inputs[0].name, shape
 
 
-def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOptions) -> BuildInputs:
-    """Validate the ONNX and the options; nothing here needs TensorRT or a GPU."""
+def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOptions, spec: RuntimeSpec) -> BuildInputs:
+    """Validate the ONNX and the options for ``spec``; nothing here needs TensorRT or a GPU."""
     from gnet.export import metadata
     from gnet.export.ort import load_onnx
 
     onnx = Path(onnx_path)
     model = load_onnx(onnx)
     options.check()
-    meta = metadata.read(model)
+    meta = metadata.read_checked(model, str(onnx))
+    refuse_cpu_format(onnx, meta)
     precision = precision_of(onnx, meta)
     name, shape = _input_of(model, onnx)
     if shape[0] is not None and not options.min_batch == options.max_batch == shape[0]:
         raise UsageError(f"{onnx} has a fixed batch of {shape[0]}",
                          f"so the profile must be --min-batch {shape[0]} --opt-batch {shape[0]} --max-batch {shape[0]}",
                          "export it with a dynamic batch instead")
-    plan = Path(output) if output else default_plan_path(onnx, precision)
-    if plan.suffix != defaults.PLAN_SUFFIX:
-        raise UsageError(f"the engine file name must end in {defaults.PLAN_SUFFIX} (its manifest goes beside it as "
-                         f"{defaults.MANIFEST_SUFFIX}), not {plan.name}")
+    plan = Path(output) if output else default_plan_path(onnx, precision, spec.name)
+    if not plan.name.endswith(spec.plan_suffix) or plan.name == spec.plan_suffix:
+        raise UsageError(f"a {spec.label} engine's file name must end in {spec.plan_suffix} (its manifest goes "
+                         f"beside it as {defaults.MANIFEST_SUFFIX}), not {plan.name}")
     ensure_writable_dir(plan)
     cache = None
-    if options.use_timing_cache:
+    if options.use_timing_cache and "timing_cache" in spec.options:
         cache = Path(options.timing_cache) if options.timing_cache else plan.parent / defaults.TIMING_CACHE_NAME
-    return BuildInputs(onnx, plan, precision, meta, name, shape, cache)
+    return BuildInputs(onnx, plan, precision, meta, name, shape, cache, spec)

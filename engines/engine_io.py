@@ -1,4 +1,6 @@
-"""Describe a TensorRT engine's I/O tensors (names, dtypes, shapes, profile bounds) with 10.x/11.x names only."""
+"""Describe a TensorRT engine's (or a parsed network's) I/O tensors: names, dtypes, shapes, profile bounds.
+
+Only names present in TensorRT 10.x, 11.x and TensorRT-RTX are used."""
 
 from __future__ import annotations
 
@@ -66,3 +68,13 @@ def tensor_specs(trt: Any, engine: Any) -> list[TensorSpec]:
         specs.append(TensorSpec(name, is_input, dtype_name(trt, engine.get_tensor_dtype(name)),
                                 dims(engine.get_tensor_shape(name)), profile))
     return specs
+
+
+def network_specs(trt: Any, network: Any, profile: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]) -> list[TensorSpec]:
+    """The I/O tensors of a parsed network (a build with no engine to ask, as TensorRT-RTX's without a GPU);
+    ``profile`` is the optimization profile of its one input."""
+    inputs = [network.get_input(i) for i in range(network.num_inputs)]
+    outputs = [network.get_output(i) for i in range(network.num_outputs)]
+    specs = [TensorSpec(t.name, True, dtype_name(trt, t.dtype), dims(t.shape), profile if i == 0 else None)
+             for i, t in enumerate(inputs)]
+    return specs + [TensorSpec(t.name, False, dtype_name(trt, t.dtype), dims(t.shape)) for t in outputs]

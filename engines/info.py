@@ -1,5 +1,5 @@
 """``gnet info``: what this machine has for each backend (CPU, OpenVINO, torch/CUDA, ONNX Runtime, TensorRT,
-cuda-python/pycuda)."""
+TensorRT-RTX, cuda-python/pycuda)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,23 @@ def _cuda_binding_rows() -> list[InfoRow]:
     return rows
 
 
+def _rtx_rows() -> list[InfoRow]:
+    """TensorRT-RTX: its version, that it builds here without a GPU, whether it can run here and why, its targets."""
+    from gnet.engines import rtx_targets
+    from gnet.engines.availability import rtx_availability
+    from gnet.engines.runtimes import TENSORRT_RTX
+    from gnet.engines.trt_import import import_runtime
+
+    try:
+        trt = import_runtime(TENSORRT_RTX)
+    except GnetError as exc:
+        return [InfoRow("tensorrt-rtx", str(exc), False)]
+    found = rtx_availability()
+    return [InfoRow("tensorrt-rtx", f"{trt.__version__} ({TENSORRT_RTX.module}): builds engines here without a GPU; "
+                                    f"targets {' '.join(rtx_targets.targets(trt))}", True),
+            InfoRow("TensorRT-RTX engines", "can run here" if found.usable else found.reason, found.usable)]
+
+
 def machine_info() -> list[InfoRow]:
     """Everything ``gnet info`` prints, probing each library without ever raising."""
     from gnet.engines.availability import tensorrt_availability
@@ -112,6 +129,7 @@ def machine_info() -> list[InfoRow]:
         rows.append(InfoRow("tensorrt", str(trt.__version__), True))
     except GnetError as exc:
         rows.append(InfoRow("tensorrt", str(exc), False))  # the remedy too: info says how to get it
+    rows += _rtx_rows()
     rows += _cuda_binding_rows()
     available = tensorrt_availability()
     rows.append(InfoRow("TensorRT engines", "usable" if available.usable else available.reason, available.usable))

@@ -1,9 +1,11 @@
-"""The JSON manifest beside each plan: what it was built from, for which TensorRT and GPU, and how.
+"""The JSON manifest beside each plan: what it was built from, for which TensorRT edition and GPU, and how.
 
-The format is documented by ``manifest.schema.json`` (JSON Schema draft 2020-12), which C++ and
-edge readers can rely on. This module assembles the document of a build, checks every manifest
-gnet writes or reads against the schema (with ``jsonschema``), and says whether a plan belongs
-on this machine.
+The format is documented by ``manifest.schema.json`` (JSON Schema draft 2020-12, format version 2),
+which C++ and edge readers can rely on; version 1 documents (data-centre TensorRT only, frozen in
+``manifest.schema.v1.json``) are still read. This module assembles the document of a build, checks
+every manifest gnet writes or reads against its version's schema (with ``jsonschema``), and says
+whether a data-centre TensorRT plan belongs on this machine (a TensorRT-RTX plan is asked with the
+runtime's own validity check: ``rtx_runtime.py``).
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ if TYPE_CHECKING:
     from gnet.engines.build_inputs import BuildInputs, BuildOptions
     from gnet.engines.cuda_backend import DeviceInfo
     from gnet.engines.engine_io import TensorSpec
-    from gnet.engines.precision_proof import PrecisionReport
+    from gnet.engines.proofs import Proofs
 
 FORMAT = "gnet-engine-manifest"
-FORMAT_VERSION = 1
-SCHEMA_FILE = "manifest.schema.json"
+FORMAT_VERSION = 2
+"""Version 2 added ``runtime``, ``tensorrt.compute_capabilities``, a nullable ``device`` and the proofs' record."""
+SCHEMA_FILES = {1: "manifest.schema.v1.json", 2: "manifest.schema.json"}
+SCHEMA_FILE = SCHEMA_FILES[FORMAT_VERSION]
 
 
 def manifest_path_for(plan: str | Path) -> Path:
@@ -41,16 +45,22 @@ def manifest_path_for(plan: str | Path) -> Path:
     return Path(plan).with_suffix(defaults.MANIFEST_SUFFIX)
 
 
-@lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    """The manifest's JSON Schema, shipped as package data."""
-    text = resources.files("gnet.engines").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+@lru_cache(maxsize=None)
+def schema(version: int = FORMAT_VERSION) -> dict[str, Any]:
+    """The manifest's JSON Schema of a format version, shipped as package data."""
+    text = resources.files("gnet.engines").joinpath(SCHEMA_FILES[version]).read_text(encoding="utf-8")
     return json.loads(text)
 
 
 def validate(doc: Any) -> list[str]:
-    """Every way ``doc`` breaks the schema (empty when it is a valid manifest)."""
-    return schema_errors(doc, schema(), "manifest")
+    """Every way ``doc`` breaks its format version's schema (empty when it is a valid manifest)."""
+    version = doc.get("format_version") if isinstance(doc, dict) else None
+    return schema_errors(doc, schema(version if version in SCHEMA_FILES else FORMAT_VERSION), "manifest")
+
+
+def runtime_of(doc: dict[str, Any]) -> str:
+    """The edition that must load the plan (version 1 manifests are data-centre TensorRT's)."""
+    return str(doc.get("runtime", "tensorrt"))
 
 
 def _calibration(meta: dict[str, Any]) -> dict[str, Any]:
@@ -81,31 +91,38 @@ def _model(inputs: BuildInputs) -> dict[str, Any]:
     }
 
 
-def document(trt_version: str, inputs: BuildInputs, options: BuildOptions, info: DeviceInfo,
-             specs: list[TensorSpec], report: PrecisionReport, plan_bytes: bytes, seconds: float) -> dict[str, Any]:
+def _edition(trt_version: str, inputs: BuildInputs, options: BuildOptions) -> dict[str, Any]:
+    out: dict[str, Any] = {"version": trt_version, "strongly_typed": True}
+    if "hardware_compat" in inputs.spec.options:
+        out.update(hardware_compatibility=options.hardware_compat, version_compatible=options.version_compatible)
+    if "compute_capabilities" in inputs.spec.options:
+        asked = options.compute_capabilities
+        out["compute_capabilities"] = ([t.strip().lower() for t in asked.split(",") if t.strip()]
+                                       if asked else "default")
+    return out
+
+
+def document(trt_version: str, inputs: BuildInputs, options: BuildOptions, info: DeviceInfo | None,
+             specs: list[TensorSpec], proofs: Proofs, plan_bytes: bytes, seconds: float) -> dict[str, Any]:
     """The manifest of one build, as ``manifest.schema.json`` describes it."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "gnet_version": gnet.__version__,
         "created_utc": _utc_now(),
+        "runtime": inputs.spec.name,
         "plan": {"file": inputs.plan.name, "sha256": hashlib.sha256(plan_bytes).hexdigest(), "bytes": len(plan_bytes)},
         "precision": inputs.precision,
         "model": _model(inputs),
         "calibration": _calibration(inputs.metadata),
-        "tensorrt": {
-            "version": trt_version,
-            "strongly_typed": True,
-            "hardware_compatibility": options.hardware_compat,
-            "version_compatible": options.version_compatible,
-        },
-        "device": info.to_dict(),
+        "tensorrt": _edition(trt_version, inputs, options),
+        "device": info.to_dict() if info is not None else None,
         "host": {"os": platform.system(), "machine": platform.machine(), "python": platform.python_version()},
         "inputs": [s.to_manifest() for s in specs if s.is_input],
         "outputs": [s.to_manifest() for s in specs if not s.is_input],
         "preprocessing": dict(inputs.metadata.get("preprocessing") or {}),
-        "build": {"seconds": round(seconds, 3), "options": options.to_manifest(inputs.timing_cache)},
-        "precision_proof": report.to_dict(),
+        "build": {"seconds": round(seconds, 3), "options": options.to_manifest(inputs.spec, inputs.timing_cache)},
+        "precision_proof": proofs.to_dict(),
     }
 
 
@@ -133,9 +150,10 @@ def read(path: str | Path) -> dict[str, Any]:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise GnetError(f"the engine manifest {file} is not valid JSON", str(exc)) from None
-    if isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("format_version") != FORMAT_VERSION:
+    if isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("format_version") not in SCHEMA_FILES:
+        readable = " and ".join(str(v) for v in SCHEMA_FILES)
         raise GnetError(f"the engine manifest {file} has format version {doc.get('format_version')!r}",
-                        f"this gnet reads version {FORMAT_VERSION}", "rebuild the engine with this gnet")
+                        f"this gnet reads versions {readable}", "rebuild the engine with this gnet")
     problems = validate(doc)
     if problems:
         raise GnetError(f"the engine manifest {file} is not a gnet engine manifest", problems[0])

@@ -184,8 +184,25 @@ def inspect_engine(trt: Any, engine: Any) -> EngineLayers:
     return parse_engine_information(text)
 
 
+class Verdict:
+    """``proven`` and ``passed`` from a proof's ``problem``, ``offenders`` and ``allow_mixed`` (both proofs share it)."""
+
+    problem: str | None
+    offenders: list[Any]
+    allow_mixed: bool
+
+    @property
+    def proven(self) -> bool:
+        """Every convolution is at the expected precision."""
+        return self.problem is None and not self.offenders
+
+    @property
+    def passed(self) -> bool:
+        return self.proven or self.allow_mixed
+
+
 @dataclass
-class PrecisionReport:
+class PrecisionReport(Verdict):
     """Per-layer precisions of one engine and the verdict for the requested precision."""
 
     requested: str
@@ -197,15 +214,6 @@ class PrecisionReport:
     offenders: list[LayerPrecision] = field(default_factory=list)
     problem: str | None = None  # why the proof could not be made at all
     allow_mixed: bool = False
-
-    @property
-    def proven(self) -> bool:
-        """Every convolution runs at the expected precision."""
-        return self.problem is None and not self.offenders
-
-    @property
-    def passed(self) -> bool:
-        return self.proven or self.allow_mixed
 
     def summary(self) -> str:
         convs = ", ".join(f"{n} {p}" for p, n in sorted(self.convolution_precisions.items())) or "none found"

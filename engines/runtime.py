@@ -14,18 +14,18 @@ The bench times the steps separately with CUDA events::
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gnet.engines import cuda_choice
-from gnet.engines import manifest as manifest_mod
 from gnet.engines.allocations import Allocations
 from gnet.engines.cuda_backend import CudaBackend
 from gnet.engines.engine_io import TensorSpec, dims, numpy_dtype, tensor_specs
-from gnet.engines.trt_import import import_tensorrt
+from gnet.engines.plan_loader import load_plan, read_manifest
+from gnet.engines.rtx_runtime import default_cache_path
+from gnet.engines.trt_import import import_runtime
 from gnet.errors import GnetError, UsageError
 
 
@@ -33,11 +33,14 @@ class EngineRunner:
     """One engine, one execution context, one stream; a context manager that frees everything.
 
     ``device`` is a :class:`~gnet.engines.cuda_backend.CudaBackend`; by default
-    cuda-python (or pycuda) on GPU 0. Tests pass a host-memory backend.
+    cuda-python (or pycuda) on GPU 0. Tests pass a host-memory backend. The manifest's ``runtime``
+    decides the edition; for a TensorRT-RTX plan ``runtime_cache`` is its cache file (default
+    ``<plan>.rtxcache`` beside it; False: none) and ``cuda_graphs`` asks TensorRT-RTX to capture
+    the graphs itself.
     """
 
     def __init__(self, plan: str | Path, *, device: CudaBackend | None = None, cuda_graphs: bool = False,
-                 verify_plan_hash: bool = True) -> None:
+                 verify_plan_hash: bool = True, runtime_cache: str | Path | bool | None = None) -> None:
         self.plan = Path(plan)
         self._closed = False
         self._device: CudaBackend | None = None
@@ -50,46 +53,32 @@ class EngineRunner:
         self.stream: Any = None
         self.use_cuda_graphs = cuda_graphs
         self.graph_fallback: str | None = None  # why CUDA graphs are off, if they were asked for and failed
+        self.runtime_graphs = False  # TensorRT-RTX captures the CUDA graphs itself (IRuntimeConfig)
+        self.runtime_cache_path: Path | None = None  # TensorRT-RTX: its runtime cache file, saved on close
+        self._runtime_cache: Any = None
+        self.warnings: list[str] = []
         try:
-            self._open(device, verify_plan_hash)
+            self._open(device, verify_plan_hash, runtime_cache)
         except BaseException:
             self.close()
             raise
 
     # ------------------------------------------------------------------------------------------
-    def _open(self, device: CudaBackend | None, verify_plan_hash: bool) -> None:
-        manifest_path = manifest_mod.manifest_path_for(self.plan)
-        self.manifest = manifest_mod.read(manifest_path)  # read first: refuse before touching the plan
-        if self.manifest["plan"]["file"] != self.plan.name:
-            raise GnetError(f"{manifest_path.name} describes {self.manifest['plan']['file']}, not {self.plan.name}",
-                            remedy="keep each plan with the manifest gnet build wrote for it")
-        trt = import_tensorrt()
+    def _open(self, device: CudaBackend | None, verify_plan_hash: bool, runtime_cache: str | Path | bool | None) -> None:
+        self.manifest, self.spec = read_manifest(self.plan)  # read first: refuse before touching the plan
+        trt = import_runtime(self.spec)
         self._device = device if device is not None else cuda_choice.get_backend()
-        if self.use_cuda_graphs and not self._device.supports_graphs:
+        if self.use_cuda_graphs and not self._device.supports_graphs and not self.spec.rtx:
             self.graph_fallback = f"the {self._device.name} backend cannot capture CUDA graphs"
         self.device_info = self._device.device_info()
-        manifest_mod.check_compatible(self.manifest, self.plan, str(trt.__version__), self.device_info.compute_capability)
-        if not self.plan.is_file():
-            raise GnetError(f"the engine {self.plan} does not exist",
-                            remedy=f"build it with: gnet build {self.plan.parent / self.manifest['model']['onnx_file']}")
-        data = self.plan.read_bytes()
-        if verify_plan_hash:
-            digest = hashlib.sha256(data).hexdigest()
-            if digest != self.manifest["plan"]["sha256"]:
-                raise GnetError(f"{self.plan.name} does not match its manifest",
-                                f"SHA-256 {digest[:12]}…, the manifest records {self.manifest['plan']['sha256'][:12]}…",
-                                "rebuild both with gnet build")
-        self._logger = trt.Logger(trt.Logger.WARNING)
-        self._runtime = trt.Runtime(self._logger)  # must outlive the engine
-        if self.manifest["tensorrt"]["version_compatible"]:
-            self._runtime.engine_host_code_allowed = True  # version-compatible plans embed a lean runtime
-        self._engine = self._runtime.deserialize_cuda_engine(data)
-        if self._engine is None:
-            raise GnetError(f"TensorRT {trt.__version__} cannot deserialize {self.plan.name}", "its log above says why",
-                            "rebuild it here with gnet build")
-        self._context = self._engine.create_execution_context()
-        if self._context is None:
-            raise GnetError(f"TensorRT cannot create an execution context for {self.plan.name}", "out of GPU memory?")
+        if self.spec.rtx and runtime_cache is not False:
+            self.runtime_cache_path = (Path(runtime_cache) if isinstance(runtime_cache, (str, Path))
+                                       else default_cache_path(self.plan))
+        loaded = load_plan(trt, self.spec, self.plan, self.manifest, self.device_info, verify_hash=verify_plan_hash,
+                           cuda_graphs=self.use_cuda_graphs, runtime_cache=self.runtime_cache_path,
+                           warnings=self.warnings)
+        self._runtime, self._engine, self._context = loaded.runtime, loaded.engine, loaded.context
+        self._runtime_cache, self.runtime_graphs = loaded.cache, loaded.runtime_graphs
         specs = tensor_specs(trt, self._engine)
         inputs = [s for s in specs if s.is_input]
         outputs = [s for s in specs if not s.is_input]
@@ -210,7 +199,7 @@ class EngineRunner:
         self._check_open()
         if self._batch is None:
             raise GnetError("call copy_in (or prepare) before execute, so the engine knows the batch size")
-        if self.use_cuda_graphs and self.graph_fallback is None:
+        if self.use_cuda_graphs and self.graph_fallback is None and not self.runtime_graphs:
             graph = self._graphs.get(self._batch) or self._capture(self._batch)
             if graph is not None:
                 self.device.graph_launch(graph, self.stream)
@@ -307,8 +296,14 @@ class EngineRunner:
                 except GnetError:
                     pass  # a failed stream must not stop the frees below
             self._drop_graphs()
+            if self._runtime_cache is not None:
+                try:
+                    self._runtime_cache.save()  # the kernels TensorRT-RTX compiled, for the next start
+                except (OSError, GnetError) as exc:
+                    self.warnings.append(f"the runtime cache {self.runtime_cache_path} was not saved: {exc}")
         finally:
             self._context = None  # destroy order: context, engine, runtime
+            self._runtime_cache = None
             self._engine = None
             self._runtime = None
             self._closed = True

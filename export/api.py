@@ -212,7 +212,7 @@ def check_model(
     if Path(onnx_path).suffix in (defaults.IR_SUFFIX, defaults.IR_WEIGHTS_SUFFIX):
         return check_ir(onnx_path, weights, seed, images, batches)
     model = load_onnx(onnx_path)
-    meta = metadata.read(model)
+    meta = metadata.read_checked(model, str(onnx_path))
     loaded, data, reference = parity_inputs(onnx_path, meta, lambda classes, size: check_interface(model, classes, size),
                                             weights, seed, images)
     precision = str(meta.get("precision", "fp32"))
@@ -250,7 +250,7 @@ def check_ir(xml_path: str | Path, weights: str | None = None, seed: int = 0, im
     if xml.suffix == defaults.IR_WEIGHTS_SUFFIX:
         raise UsageError(f"{xml} holds only an OpenVINO IR's weights", remedy=f"pass {xml.with_suffix(defaults.IR_SUFFIX)}")
     model = read_ir(xml)
-    meta = ir_metadata(model)
+    meta = metadata.checked(ir_metadata(model), str(xml))
     loaded, data, reference = parity_inputs(xml, meta, lambda classes, size: check_ir_interface(model, classes, size),
                                             weights, seed, images)
     report, ran = _ir_parity(model, xml.name, meta, loaded, data, reference, batches)
@@ -278,7 +278,7 @@ def export_openvino(onnx_path: str | Path, output: str | Path | None = None, wei
     core()  # NotAvailable without OpenVINO, before any work
     source = Path(onnx_path)
     model = load_onnx(source)
-    meta = metadata.read(model)
+    meta = metadata.read_checked(model, str(source))
     loaded, data, reference = parity_inputs(source, meta, lambda classes, size: check_interface(model, classes, size),
                                             weights, seed, images)
     xml = Path(output) if output else source.with_name(defaults.ir_name(source.name))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod
 from onnxruntime.quantization.calibrate import TensorData, TensorsData, create_calibrator
 
 from gnet import defaults
-from gnet.atomic import write_text_atomic
+from gnet.atomic import scratch_dir, write_text_atomic
 from gnet.errors import GnetError, UsageError
 from gnet.export.hashing import sha256_file, sha256_strings
 from gnet.export.images import ImageSet
@@ -169,7 +168,7 @@ def calibrate(
     import onnx
 
     input_name = onnx.load(str(model_path), load_external_data=False).graph.input[0].name
-    with tempfile.TemporaryDirectory(prefix="gnet-calib-") as tmp, contextlib.redirect_stdout(io.StringIO()):
+    with scratch_dir("calib") as tmp, contextlib.redirect_stdout(io.StringIO()):
         calibrator = create_calibrator(
             model_path, None, augmented_model_path=str(Path(tmp) / "augmented.onnx"),
             calibrate_method=CALIBRATION_METHODS[method],

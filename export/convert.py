@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 import onnx
 
 from gnet import defaults
-from gnet.atomic import atomic_output, ensure_writable_dir
+from gnet.atomic import atomic_output, ensure_writable_dir, scratch_dir
 from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.calibration import Calibration, CalibrationSettings, calibrate
@@ -93,7 +92,7 @@ def _write_int8(fp32_onnx: Path, dest: Path, request: Int8Request, notes: list[s
     images = calibration_images(request.loaded, settings, request.image_size, request.evaluation)
     calibration = calibrate(fp32_onnx, images, settings.method, settings.cache, settings.cache_dir, request.progress)
     notes.append(("reused" if calibration.reused else "wrote") + f" calibration cache {calibration.cache_path}")
-    with tempfile.TemporaryDirectory(prefix="gnet-int8-") as work:
+    with scratch_dir("int8") as work:
         raw = Path(work) / "qdq.onnx"
         recipe = quantize(fp32_onnx, raw, calibration, request.int8_target, request.keep_fp)
         model = onnx.load(str(raw))

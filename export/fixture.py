@@ -9,6 +9,7 @@ held-out ``digits:eval`` split measures accuracy; calibration uses ``digits:trai
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,8 @@ def train_fixture(path: str | Path = FIXTURE_CHECKPOINT, config: TrainConfig = T
         "held_out_accuracy": accuracy,
         "train_seconds": round(seconds, 1),
     }
+    buffer = io.BytesIO()  # serialised first, so a full disk is an OSError the atomic write turns into a sentence
+    torch.save(record, buffer)
     with atomic_output(path) as tmp:
-        torch.save(record, tmp)
+        tmp.write_bytes(buffer.getvalue())
     return record

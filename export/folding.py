@@ -24,6 +24,7 @@ from torchvision.models import GoogLeNet
 from torchvision.models.googlenet import BasicConv2d
 
 from gnet.export.images import IMAGENET_MEAN, IMAGENET_STD
+from gnet.export.weights_checks import check_finite
 
 
 def transform_input_affine() -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,9 +80,15 @@ def fold_transform_input(model: GoogLeNet, image_size: int) -> GoogLeNet:
     return model
 
 
-def deployable(model: GoogLeNet, image_size: int) -> GoogLeNet:
-    """An eval-mode copy of ``model`` with BatchNorm and ``transform_input`` folded away."""
+def deployable(model: GoogLeNet, image_size: int, where: str = "the weights") -> GoogLeNet:
+    """An eval-mode copy of ``model`` with BatchNorm and ``transform_input`` folded away.
+
+    Finite weights can still fold into NaN (a negative BatchNorm running variance, statistics that
+    overflow when multiplied in): the folded tensors are checked too, naming the first bad one.
+    """
     folded = copy.deepcopy(model).eval()
     fold_batchnorm(folded)
     fold_transform_input(folded, image_size)
+    check_finite({**dict(folded.named_parameters()), **dict(folded.named_buffers())}, where,
+                 after="folding BatchNorm into the convolutions")
     return folded

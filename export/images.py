@@ -20,6 +20,7 @@ Every image goes through torchvision's ImageNet preprocessing for GoogLeNet
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +29,13 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from gnet.errors import GnetError, UsageError
+from gnet.errors import GnetError, UsageError, first_line
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+MAX_IMAGE_PIXELS = 89_478_485
+"""Pillow's own decompression-bomb threshold (about 89 megapixels); gnet refuses above it rather than warn."""
 # Colour photographs bundled with scikit-image itself (no download needed).
 PACKAGED_PHOTOS = (
     "astronaut", "chelsea", "coffee", "rocket", "retina", "stereo_motorcycle",
@@ -123,11 +126,29 @@ def preprocess(images: Sequence[Image.Image], image_size: int) -> np.ndarray:
 
 def _open(path: Path) -> Image.Image:
     try:
-        with Image.open(path) as img:
-            img.load()
-            return img.convert("RGB")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                _refuse_huge(path, img.width, img.height)
+                img.load()
+                return img.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _huge(path, None, None) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise GnetError(f"cannot read image {path}", str(exc)) from None
+        raise GnetError(f"cannot read image {path}", first_line(exc)) from None
+
+
+def _huge(path: Path, width: int | None, height: int | None) -> GnetError:
+    size = f"{width}×{height} pixels" if width and height else "too many pixels"
+    return GnetError(f"cannot read image {path}",
+                     f"it has {size}, more than the {MAX_IMAGE_PIXELS:,} a decompression-bomb check allows",
+                     "resize it or leave it out of the folder")
+
+
+def _refuse_huge(path: Path, width: int, height: int) -> None:
+    """Refuse before decoding: the header says the size, and decoding a bomb would exhaust memory."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise _huge(path, width, height)
 
 
 def find_images(folder: Path) -> list[Path]:

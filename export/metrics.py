@@ -22,6 +22,7 @@ class ParityMetrics:
     top5_agreement: float  # fraction whose top-5 set equals the reference's (as sets)
     accuracy: float | None = None  # candidate's top-1 accuracy, when labels are known
     reference_accuracy: float | None = None
+    nonfinite: int = 0  # NaN or infinite values in either array: always a failure
 
     @property
     def accuracy_drop(self) -> float | None:
@@ -42,14 +43,21 @@ def _topk(logits: np.ndarray, k: int) -> np.ndarray:
 
 
 def compare_logits(reference: np.ndarray, candidate: np.ndarray, labels: np.ndarray | None = None) -> ParityMetrics:
-    """Compare two ``[N, classes]`` logit arrays (the candidate is cast to float64 first)."""
+    """Compare two ``[N, classes]`` logit arrays (the candidate is cast to float64 first).
+
+    A NaN or infinity in either array is counted in ``nonfinite`` and makes every error metric
+    NaN (never 0 or a perfect cosine): :meth:`Tolerance.violations` fails such a comparison.
+    """
     ref = np.asarray(reference, dtype=np.float64)
     out = np.asarray(candidate, dtype=np.float64)
     if ref.shape != out.shape:
         raise ValueError(f"shape mismatch: reference {ref.shape} vs candidate {out.shape}")
+    nonfinite = int(np.count_nonzero(~np.isfinite(ref)) + np.count_nonzero(~np.isfinite(out)))
     diff = np.abs(out - ref)
     norms = np.linalg.norm(ref, axis=1) * np.linalg.norm(out, axis=1)
-    cos = np.where(norms > 0, np.sum(ref * out, axis=1) / np.maximum(norms, 1e-300), 1.0)
+    with np.errstate(invalid="ignore"):
+        cos = np.where(norms > 0, np.sum(ref * out, axis=1) / np.maximum(norms, 1e-300),
+                       np.where(np.isfinite(norms), 1.0, np.nan))
     top1_ref, top1_out = ref.argmax(axis=1), out.argmax(axis=1)
     top5_ref, top5_out = np.sort(_topk(ref, 5), axis=1), np.sort(_topk(out, 5), axis=1)
     accuracy = ref_accuracy = None
@@ -57,18 +65,21 @@ def compare_logits(reference: np.ndarray, candidate: np.ndarray, labels: np.ndar
         labels = np.asarray(labels)
         accuracy = float(np.mean(top1_out == labels))
         ref_accuracy = float(np.mean(top1_ref == labels))
+    nan = float("nan")
     peak = float(np.max(np.abs(ref))) if ref.size else 0.0
+    max_abs = float(diff.max()) if diff.size else 0.0
     return ParityMetrics(
         count=int(ref.shape[0]),
-        max_abs=float(diff.max()) if diff.size else 0.0,
-        mean_abs=float(diff.mean()) if diff.size else 0.0,
-        rel_max=float(diff.max() / peak) if peak > 0 else 0.0,
-        cosine_min=float(cos.min()) if cos.size else 1.0,
-        cosine_mean=float(cos.mean()) if cos.size else 1.0,
+        max_abs=nan if nonfinite else max_abs,
+        mean_abs=nan if nonfinite else (float(diff.mean()) if diff.size else 0.0),
+        rel_max=nan if nonfinite else (max_abs / peak if peak > 0 else 0.0),
+        cosine_min=nan if nonfinite else (float(cos.min()) if cos.size else 1.0),
+        cosine_mean=nan if nonfinite else (float(cos.mean()) if cos.size else 1.0),
         top1_agreement=float(np.mean(top1_ref == top1_out)),
         top5_agreement=float(np.mean(np.all(top5_ref == top5_out, axis=1))),
         accuracy=accuracy,
         reference_accuracy=ref_accuracy,
+        nonfinite=nonfinite,
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ import torch
 import torchvision
 
 import gnet
-from gnet.atomic import atomic_output, ensure_writable_dir
+from gnet.atomic import atomic_output, ensure_writable_dir, scratch_dir
 from gnet.defaults import BATCH_DIM, DEFAULT_IMAGE_SIZE, DEFAULT_OPSET, EXPORTERS, INPUT_NAME, OUTPUT_NAME
 from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
@@ -128,8 +127,8 @@ def export_fp32(
         raise UsageError(f"the parity images are {images.data.shape[-1]} px but the export is {image_size} px")
     dest = Path(output)
     ensure_writable_dir(dest)
-    folded = deployable(loaded.model, image_size)
-    with tempfile.TemporaryDirectory(prefix="gnet-export-") as tmp:
+    folded = deployable(loaded.model, image_size, loaded.weights)
+    with scratch_dir("export") as tmp:
         raw = Path(tmp) / "raw.onnx"
         _torch_export(folded, image_size, opset, exporter, raw)
         model = _check_and_simplify(raw)

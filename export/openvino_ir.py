@@ -11,19 +11,18 @@ What OpenVINO does on its own, and what gnet adds:
 * ``save_model`` rounds FP32 weights to FP16 by default (``compress_to_fp16=True``: half the file, every
   weight rounded). An FP32 artifact must not silently do that, so gnet passes ``compress_to_fp16=False``.
 * The .xml does not name its .bin: OpenVINO reads the .bin of the same stem beside it. The pair is
-  written into a temporary folder beside the destination, read back and proven there, then moved
-  into place (.bin first, then .xml), so a failed run leaves no file and the previous pair intact.
+  written into a staging folder beside the destination (:func:`gnet.atomic.atomic_files`), read back
+  and proven there, then moved into place (.bin first, then .xml), so a failed run leaves no file and
+  the previous pair intact.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gnet.atomic import ensure_writable_dir
+from gnet.atomic import atomic_files
 from gnet.defaults import INPUT_NAME, IR_SUFFIX, IR_WEIGHTS_SUFFIX, OUTPUT_NAME
 from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
@@ -96,7 +95,6 @@ def write_ir(onnx_path: str | Path, xml_path: str | Path, prove: Callable[[Any],
     if xml.suffix != IR_SUFFIX:
         raise UsageError(f"cannot write an OpenVINO IR to {xml.name}", f"its name must end in {IR_SUFFIX}",
                          f"name it MODEL{IR_SUFFIX} (the weights go to MODEL{IR_WEIGHTS_SUFFIX} beside it)")
-    ensure_writable_dir(xml)
     engine = core()  # first: NotAvailable without OpenVINO
     import openvino as ov
 
@@ -109,13 +107,10 @@ def write_ir(onnx_path: str | Path, xml_path: str | Path, prove: Callable[[Any],
                   openvino_version=str(version()))
     for key, value in values.items():
         model.set_rt_info(value, [SECTION, key])
-    with tempfile.TemporaryDirectory(dir=xml.parent, prefix=f".{xml.stem}.") as work:
-        staged = Path(work) / xml.name
-        ov.save_model(model, str(staged), compress_to_fp16=False)
+    with atomic_files(xml.with_suffix(IR_WEIGHTS_SUFFIX), xml) as (_, staged):
+        ov.save_model(model, str(staged), compress_to_fp16=False)  # writes staged's .bin beside it
         report = prove(read_ir(staged))
         report.artifact = xml.name
         if not report.passed:
             raise ParityError(report, "nothing was written")
-        os.replace(staged.with_suffix(IR_WEIGHTS_SUFFIX), xml.with_suffix(IR_WEIGHTS_SUFFIX))
-        os.replace(staged, xml)
     return report

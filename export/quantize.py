@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ import onnxruntime
 from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.calibrate import save_tensors_data
 
+from gnet.atomic import scratch_dir
 from gnet.defaults import INT8_TARGETS
 from gnet.errors import UsageError
 from gnet.export.calibration import CALIBRATION_METHODS, Calibration
@@ -120,7 +120,7 @@ def quantize(
         raise UsageError(f"--keep-fp names no node of the model: {', '.join(unknown)}",
                          remedy="see `gnet check` for node names")
     calib = Calibration(calibration.key, shared_ranges(model, calibration.ranges), calibration.cache_path, calibration.reused)
-    with tempfile.TemporaryDirectory(prefix="gnet-quant-") as tmp:
+    with scratch_dir("quant") as tmp:
         cache = Path(tmp) / "ranges.json"
         save_tensors_data(calib.tensors_data(), cache)
         logger = logging.getLogger()

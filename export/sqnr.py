@@ -9,7 +9,6 @@ the FP32 model's tensor (the noise accumulated up to that point).
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 import onnx
 from onnxruntime.quantization import qdq_loss_debug
 
+from gnet.atomic import scratch_dir
 from gnet.export.images import ImageSet
 
 SQNR_IMAGES = 16
@@ -56,7 +56,7 @@ def layer_noise(qdq_onnx: str | Path, images: ImageSet, fp32_onnx: str | Path | 
     """SQNR (dB) at each quantized Conv/Gemm input, lowest first."""
     data = images.data[:limit]
     qdq_model = onnx.load(str(qdq_onnx), load_external_data=False)
-    with tempfile.TemporaryDirectory(prefix="gnet-sqnr-") as tmp:
+    with scratch_dir("sqnr") as tmp:
         work = Path(tmp)
         qdq_acts = _activations(Path(qdq_onnx), data, work, "qdq")
         float_acts = _activations(Path(fp32_onnx), data, work, "fp32") if fp32_onnx else None

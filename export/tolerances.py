@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from gnet.export.metrics import ParityMetrics
@@ -21,6 +22,11 @@ class Tolerance:
     def violations(self, metrics: ParityMetrics) -> list[str]:
         """Plain-language reasons the metrics fail this tolerance (empty when they pass)."""
         bad = []
+        if metrics.nonfinite:
+            bad.append(f"{metrics.nonfinite} NaN or infinite logits")
+        errors = (metrics.rel_max, metrics.cosine_min, metrics.top1_agreement)
+        if not metrics.nonfinite and not all(math.isfinite(v) for v in errors):
+            bad.append("a parity metric is NaN or infinite")
         if metrics.rel_max > self.rel_max:
             bad.append(f"relative max error {metrics.rel_max:.2e} > {self.rel_max:.0e}")
         if metrics.cosine_min < self.cosine_min:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import urllib.error
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from torchvision.models import GoogLeNet, GoogLeNet_Weights, googlenet
 
 from gnet.errors import GnetError, NotAvailable, UsageError, first_line
 from gnet.export.hashing import sha256_file, sha256_state_dict
+from gnet.export.weights_checks import check_classes, check_finite, checkpoint_fields
 
 IMAGENET_WEIGHTS = GoogLeNet_Weights.IMAGENET1K_V1
 AUX_PREFIXES = ("aux1.", "aux2.")
@@ -170,11 +172,12 @@ def load_checkpoint(path: str | Path, transform_input: bool | None = None) -> Lo
     if fc is None or fc.dim() != 2:
         raise GnetError(f"{file} is not a GoogLeNet checkpoint", "it has no 2-D 'fc.weight'")
     num_classes = int(fc.shape[0])
+    check_classes(num_classes, str(file))
+    fields = checkpoint_fields(meta, num_classes, str(file))
     if transform_input is None:
-        transform_input = bool(meta.get("transform_input", False))
+        transform_input = bool(fields.transform_input)
     model = build_googlenet(num_classes=num_classes, transform_input=transform_input)
     _load_strict(model, _drop_aux(state), str(file))
-    class_names = meta.get("class_names")
     return LoadedModel(
         model=model,
         spec=str(file.resolve()),
@@ -182,9 +185,9 @@ def load_checkpoint(path: str | Path, transform_input: bool | None = None) -> Lo
         weights_sha256=sha256_file(file),
         num_classes=num_classes,
         transform_input=transform_input,
-        class_names=list(class_names) if class_names else None,
-        image_size=int(meta["image_size"]) if meta.get("image_size") else None,
-        dataset=meta.get("dataset"),
+        class_names=fields.class_names,
+        image_size=fields.image_size,
+        dataset=fields.dataset,
         extra={k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool))},
     )
 
@@ -205,7 +208,9 @@ def load_weights(spec: str, seed: int = 0, transform_input: bool | None = None) 
 
 def _torch_load(path: Path) -> Any:
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns beside its own error; gnet says one sentence instead
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file; all mean "unreadable"
         raise GnetError(f"cannot read weights file {path}",
                         f"it is corrupt or not a PyTorch checkpoint ({first_line(exc, 160)})") from None
@@ -229,4 +234,5 @@ def _load_strict(model: GoogLeNet, state: dict[str, torch.Tensor], where: str) -
         if wrong:
             parts.append(f"{len(wrong)} shape mismatches (e.g. {wrong[0]})")
         raise GnetError(f"{where} is not a torchvision GoogLeNet checkpoint", ", ".join(parts))
+    check_finite(state, where)
     model.load_state_dict(state, strict=True)

@@ -1,14 +1,59 @@
-"""Atomic writes: a failed run never leaves a half-written file or destroys the previous one."""
+"""Atomic writes and scratch folders that never outlive their process.
+
+A failed run never leaves a half-written file or destroys the previous one: every artifact is
+written to a temporary file beside it and renamed over it only when complete. Temporary files
+and scratch folders carry gnet's name and the owner's PID (``.model.onnx.gnet-tmp-<pid>-<random>``,
+``gnet-export-<pid>-<random>``), so a run that was killed (SIGKILL, a power cut) is cleaned up by
+the next one: whatever belongs to a process that no longer exists is removed.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from gnet.errors import GnetError
+
+TEMP_MARK = ".gnet-tmp-"
+_TEMP_FILE = re.compile(r"^\..+" + re.escape(TEMP_MARK) + r"(\d+)-[A-Za-z0-9_]+$")
+_SCRATCH_DIR = re.compile(r"^gnet-[a-z0-9]+-(\d+)-[A-Za-z0-9_]+$")
+_NO_SPACE = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is exceeded",
+             errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+             errno.EFBIG: "the file is larger than this system allows"}
+
+
+def process_alive(pid: int) -> bool:
+    """True when a process with this PID exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(folder: Path, pattern: re.Pattern[str] = _TEMP_FILE) -> list[Path]:
+    """Remove what ``pattern`` marks as gnet's in ``folder`` and whose owner PID is gone; return what was removed."""
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None or int(match.group(1)) == os.getpid() or process_alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            removed.append(entry)
+    return removed
 
 
 def ensure_writable_dir(path: Path) -> None:
@@ -26,10 +71,15 @@ def ensure_writable_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
+
+    A full disk (or a quota, a read-only file system) while writing becomes one sentence; the
+    previous file at ``path`` is untouched either way.
+    """
     dest = Path(path)
     ensure_writable_dir(dest)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    remove_stale(dest.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}{TEMP_MARK}{os.getpid()}-", dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -37,8 +87,46 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         # mkstemp creates 0600 files; give the artifact the permissions a plain open() would have.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, dest)
+    except OSError as exc:
+        if exc.errno not in _NO_SPACE:
+            raise
+        raise GnetError(f"cannot write {dest}", _NO_SPACE[exc.errno],
+                        "free some space (or write elsewhere with -o); the previous file was kept") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_files(*paths: Path) -> Iterator[list[Path]]:
+    """:func:`atomic_output` for files that belong together (an OpenVINO IR's .bin and .xml): yield the same
+    names in a staging folder beside the first (``.<name>.gnet-tmp-<pid>-…``), and move each onto its path,
+    in the order given, only if the block succeeds; otherwise nothing is touched."""
+    dest = [Path(p) for p in paths]
+    ensure_writable_dir(dest[0])
+    remove_stale(dest[0].parent)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f".{dest[0].name}{TEMP_MARK}{os.getpid()}-", dir=dest[0].parent) as tmp:
+            staged = [Path(tmp) / p.name for p in dest]
+            yield staged
+            for source, target in zip(staged, dest):
+                os.replace(source, target)
+    except OSError as exc:
+        if exc.errno not in _NO_SPACE:
+            raise
+        raise GnetError(f"cannot write {dest[-1]}", _NO_SPACE[exc.errno],
+                        "free some space (or write elsewhere with -o); the previous files were kept") from None
+
+
+@contextlib.contextmanager
+def scratch_dir(purpose: str) -> Iterator[Path]:
+    """A temporary folder ``gnet-<purpose>-<pid>-…`` in the system's temp folder, removed on exit.
+
+    Stale ones left by killed gnet processes are removed first.
+    """
+    root = Path(tempfile.gettempdir())
+    remove_stale(root, _SCRATCH_DIR)
+    with tempfile.TemporaryDirectory(prefix=f"gnet-{purpose}-{os.getpid()}-", dir=root) as tmp:
+        yield Path(tmp)
 
 
 def _umask() -> int:

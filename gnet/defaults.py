@@ -34,9 +34,18 @@ IR_WEIGHTS_SUFFIX = ".bin"
 """An OpenVINO IR is a pair: the graph (``.xml``) and its weights (``.bin``, same stem, beside it)."""
 
 MODEL_NAME = "googlenet"
-PLAN_SUFFIX = ".plan"
+RUNTIMES = ("auto", "tensorrt", "tensorrt-rtx")
+"""``--runtime``: auto (data-centre TensorRT if it imports, else TensorRT-RTX), or one of the two by name."""
+RUNTIME = "auto"
+PLAN_SUFFIXES = {"tensorrt": ".plan", "tensorrt-rtx": ".rtx.plan"}
+"""The plan file suffix of each runtime: both runtimes' plans can share one folder (the loader still decides
+by the manifest's ``runtime`` key, never by the name)."""
+PLAN_SUFFIX = PLAN_SUFFIXES["tensorrt"]
 MANIFEST_SUFFIX = ".json"
 TIMING_CACHE_NAME = "timing.cache"
+RUNTIME_CACHE_SUFFIX = ".rtxcache"
+"""TensorRT-RTX's runtime cache (kernels compiled on the GPU at load time) beside its plan:
+``googlenet_fp16.rtx.plan`` → ``googlenet_fp16.rtxcache``."""
 ARTIFACTS_DIR = Path("artifacts")
 CALIBRATION_CACHE_DIR = ARTIFACTS_DIR / "calibration"
 
@@ -56,9 +65,9 @@ def ir_name(onnx_name: str) -> str:
     return str(Path(onnx_name).with_suffix(IR_SUFFIX))
 
 
-def plan_name(precision: str) -> str:
-    """``googlenet_<precision>.plan``: the engine built from that precision's ONNX."""
-    return f"{MODEL_NAME}_{precision}{PLAN_SUFFIX}"
+def plan_name(precision: str, runtime: str = "tensorrt") -> str:
+    """``googlenet_<precision>.plan`` (``.rtx.plan`` for TensorRT-RTX): the engine built from that precision's ONNX."""
+    return f"{MODEL_NAME}_{precision}{PLAN_SUFFIXES[runtime]}"
 
 
 # --- the graph's contract ---------------------------------------------------------------------------

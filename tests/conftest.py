@@ -1,4 +1,6 @@
-"""Shared fixtures: seeded models, checkpoints gnet makes itself, and real packaged images."""
+"""Shared fixtures: seeded models, checkpoints gnet makes itself, real packaged images, and the trained fixture's
+exports (FP32, FP16 and both INT8 graphs at 64 px, made once per session and shared by the export tests and the
+real-TensorRT-RTX engine tests: each export takes a while on 2 cores)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ import pytest
 import torch
 from PIL import Image
 
+from gnet.export.api import export_model
+from gnet.export.calibration import CalibrationSettings
 from gnet.export.images import load_packaged_photos
 from gnet.export.weights import build_googlenet, live_init
 from tests.helpers.bench import bench_artifacts
+from tests.helpers.fixture import fixture_checkpoint
 from tests.helpers.models import SMALL, randomize_batchnorm
 
 pytest_plugins = ["tests.trt_double.fixtures"]  # trt, trt10, fake_device: the strict TensorRT double
@@ -60,6 +65,48 @@ def small_model():
     model = live_init(build_googlenet(num_classes=10))
     randomize_batchnorm(model, 3)
     return model
+
+
+@pytest.fixture(scope="session")
+def fixture_path() -> Path:
+    return fixture_checkpoint()
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("precision")
+
+
+@pytest.fixture(scope="session")
+def fp16(fixture_path: Path, workdir: Path):
+    """The FP16 export (it writes the FP32 export beside it first: ``fp32_onnx``)."""
+    return export_model(weights=str(fixture_path), output=workdir / "googlenet_fp16.onnx", precision="fp16")
+
+
+@pytest.fixture(scope="session")
+def fp32_onnx(fp16, workdir: Path) -> Path:
+    """The fixture's FP32 export, the one the FP16 and INT8 exports start from."""
+    return workdir / "googlenet_fp32.onnx"
+
+
+@pytest.fixture(scope="session")
+def int8_trt(fixture_path: Path, workdir: Path):
+    calib = CalibrationSettings(cache_dir=str(workdir / "calibration"))
+    return export_model(weights=str(fixture_path), output=workdir / "googlenet_int8.qdq.onnx", precision="int8", calib=calib)
+
+
+@pytest.fixture(scope="session")
+def int8_cpu(fixture_path: Path, workdir: Path, int8_trt):
+    calib = CalibrationSettings(cache_dir=str(workdir / "calibration"))
+    return export_model(weights=str(fixture_path), output=workdir / "googlenet_int8_cpu.qdq.onnx", precision="int8",
+                        int8_target="cpu", calib=calib)
+
+
+@pytest.fixture(scope="session")
+def exported_aux(aux_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("export") / "googlenet_fp32.onnx"
+    export_model(weights=str(aux_checkpoint), output=out, batches=[1, 3, 8])
+    return out
 
 
 @pytest.fixture(scope="session")

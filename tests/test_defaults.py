@@ -28,6 +28,7 @@ def test_makefile_artifact_names_and_defaults_match_gnet_defaults():
     assert make["BATCH"] == str(defaults.BENCH_BATCH) == str(defaults.OPT_BATCH)
     assert make["MAX_BATCH"] == str(defaults.MAX_BATCH)
     assert make["PRECISION"] in defaults.PRECISIONS
+    assert make["RUNTIME"] == defaults.RUNTIME and make["RUNTIME"] in defaults.RUNTIMES
 
 
 def test_the_makefile_check_reads_what_it_claims():
@@ -41,6 +42,8 @@ def test_names_follow_from_one_another():
     assert defaults.artifact_variant("fp16", "cpu") == "fp16"
     assert set(defaults.ARTIFACT_NAMES) == {*defaults.PRECISIONS, "int8-cpu"}
     assert defaults.plan_name("fp16") == "googlenet_fp16.plan"
+    assert defaults.plan_name("fp16", "tensorrt-rtx") == "googlenet_fp16.rtx.plan"
+    assert set(defaults.PLAN_SUFFIXES) | {"auto"} == set(defaults.RUNTIMES)
     assert defaults.MIN_BATCH <= defaults.OPT_BATCH <= defaults.MAX_BATCH
     assert defaults.CALIB_METHOD in defaults.CALIBRATION_METHODS
 
@@ -56,3 +59,12 @@ def test_bench_precisions_are_the_file_precisions_plus_bf16():
     assert [p for p in defaults.BENCH_PRECISIONS if p in defaults.PRECISIONS] == list(defaults.PRECISIONS)  # same order
     assert "bf16" not in defaults.ARTIFACT_NAMES  # never a file
     assert defaults.ir_name(defaults.artifact_name("int8-cpu")) == "googlenet_int8_cpu.qdq.xml"
+
+
+def test_make_install_installs_tensorrt_rtx_so_the_real_tensorrt_tests_run():
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert any(dep.startswith("tensorrt-rtx") for dep in project["optional-dependencies"]["rtx"])
+    extras = re.search(r"pip install --quiet -e '\.\[([a-z,-]+)\]'", (REPO_ROOT / "Makefile").read_text())
+    assert extras and {"dev", "rtx", "openvino"} <= set(extras.group(1).split(","))  # openvino: issue 13

@@ -13,6 +13,7 @@ from gnet.bench.runners.ort_trt import OrtTensorrtRunner
 from gnet.bench.runners.torch_cpu import TorchCpuRunner
 from gnet.bench.runners.torch_cuda import TorchCudaRunner
 from gnet.bench.runners.trt_engine import TrtRunner
+from gnet.bench.runners.trt_rtx import TrtRtxRunner
 from gnet.defaults import BENCH_PRECISIONS
 from gnet.errors import UsageError, first_line
 
@@ -21,7 +22,7 @@ __all__ = ["ALIASES", "BACKENDS", "Availability", "PrepareContext", "Runner", "U
 BACKENDS: dict[str, type[Runner]] = {
     cls.backend: cls
     for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OpenVinoCpuRunner, OrtCudaRunner, OrtTensorrtRunner,
-                TrtRunner)
+                TrtRunner, TrtRtxRunner)
 }
 """Every backend gnet knows, in the order the reports list them."""
 

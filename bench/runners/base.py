@@ -53,7 +53,9 @@ class Runner(ABC):
     """One backend × variant × precision. Subclasses set ``backend`` and ``device``."""
 
     backend: ClassVar[str]
-    runtime: ClassVar[str] = ""  # the library a user deploys this row with ("ONNX Runtime", "OpenVINO", …)
+    runtime: ClassVar[str] = ""
+    """The runtime a user deploys this row with, named as its package: torch, onnxruntime, openvino, tensorrt,
+    tensorrt-rtx (the TensorRT runners' plans record the same name in their manifest)."""
     device: ClassVar[str] = "cpu"  # "cpu" or "cuda"
     variants: ClassVar[tuple[str, ...]] = ("default",)
     precisions: ClassVar[tuple[str, ...]] = PRECISIONS

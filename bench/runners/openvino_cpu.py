@@ -68,7 +68,7 @@ class OpenVinoCpuRunner(Runner):
     """OpenVINO's CPU plugin (see the module docstring for the rows)."""
 
     backend = "openvino-cpu"
-    runtime = "OpenVINO"
+    runtime = "openvino"
     device = "cpu"
     variants = ("default", "tuned", "trt-qdq")
     precisions = BENCH_PRECISIONS

@@ -53,7 +53,7 @@ class OrtCpuRunner(Runner):
     """
 
     backend = "ort-cpu"
-    runtime = "ONNX Runtime"
+    runtime = "onnxruntime"
     device = "cpu"
     variants = ("default", "tuned")
 

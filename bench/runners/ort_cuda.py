@@ -20,7 +20,7 @@ class OrtCudaRunner(Runner):
     """
 
     backend = "ort-cuda"
-    runtime = "ONNX Runtime"
+    runtime = "onnxruntime"
     device = "cuda"
     provider = "CUDAExecutionProvider"
     supports_stages = True

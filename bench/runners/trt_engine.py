@@ -1,46 +1,26 @@
-"""``trt``: our TensorRT engines, through ``gnet.engines`` (build, manifest check, ``EngineRunner``).
+"""``trt``: our data-centre TensorRT engines, through ``gnet.engines`` (build, manifest check, ``EngineRunner``).
 
 Kept thin on purpose: building, loading and running live in ``engines/``; this maps the
 runner interface onto ``EngineRunner``'s copy_in / execute / copy_out steps and its CUDA events.
+``trt-rtx`` (``trt_rtx.py``) is the same runner for TensorRT-RTX plans.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gnet import defaults
+from gnet.bench.plans import ensure_plan
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
-from gnet.errors import GnetError
-
-
-def _plan_covers(plan: Path, onnx: Path, max_batch: int) -> bool:
-    """True when ``plan`` exists, was built from this very ONNX, and its profile reaches ``max_batch``."""
-    from gnet.engines import manifest as manifest_mod
-    from gnet.export.hashing import sha256_file
-
-    manifest_path = manifest_mod.manifest_path_for(plan)
-    if not plan.is_file() or not manifest_path.is_file():
-        return False
-    try:
-        doc = manifest_mod.read(manifest_path)
-    except GnetError:
-        return False
-    if doc.get("model", {}).get("onnx_sha256") != sha256_file(onnx):
-        return False
-    profile = (doc.get("inputs") or [{}])[0].get("profile") or {}
-    top = profile.get("max") or [0]
-    return int(top[0]) >= max_batch
 
 
 class TrtRunner(Runner):
     """A gnet TensorRT engine (``googlenet_<precision>.plan``); ``cuda_graphs`` launches a captured graph."""
 
     backend = "trt"
-    runtime = "TensorRT"
+    runtime = "tensorrt"  # the manifest's runtime of the plans this runner builds and loads
     device = "cuda"
     variants = ("default", "cuda_graphs")
     supports_stages = True
@@ -60,23 +40,21 @@ class TrtRunner(Runner):
         return Availability.yes() if found.usable else Availability.no(found.reason)
 
     def prepare(self, ctx: PrepareContext) -> None:
-        from gnet.engines.build import build_engine
-        from gnet.engines.build_inputs import BuildOptions, default_plan_path
         from gnet.engines.runtime import EngineRunner
 
         start = time.perf_counter()
-        onnx = ctx.artifact(self.artifact_variant)
-        max_batch = max([defaults.MAX_BATCH, *ctx.batches])
-        plan = default_plan_path(onnx, self.precision)
-        if not _plan_covers(plan, onnx, max_batch):
-            opt = max(ctx.batches) if ctx.batches else defaults.OPT_BATCH
-            build_engine(onnx, plan, BuildOptions(min_batch=1, opt_batch=opt, max_batch=max_batch))
-            self.notes.append(f"built {plan.name}")
-        self.artifact_path = plan
-        self._engine = EngineRunner(plan, cuda_graphs=self.variant == "cuda_graphs")
+        plan = ensure_plan(ctx.artifact(self.artifact_variant), self.precision, self.runtime, ctx.batches)
+        if plan.built_now:
+            self.notes.append(f"built {plan.path.name}")
+        self.artifact_path = plan.path
+        self._engine = EngineRunner(plan.path, cuda_graphs=self.variant == "cuda_graphs")
         self._engine.reserve(max(ctx.batches) if ctx.batches else 1)
-        self.settings = {"plan": plan.name, "cuda_graphs": self.variant == "cuda_graphs",
-                         "profile_batches": list(self._engine.batch_range), "opt_batch": self._engine.opt_batch}
+        self.settings = {"plan": plan.path.name, "runtime": self.runtime, "cuda_graphs": self.variant == "cuda_graphs",
+                         "profile_batches": list(self._engine.batch_range), "opt_batch": self._engine.opt_batch,
+                         "build_s": plan.manifest["build"]["seconds"]}
+        if self._engine.runtime_cache_path is not None:
+            self.settings["runtime_cache"] = str(self._engine.runtime_cache_path)
+        self.notes.extend(self._engine.warnings)
         self.setup_s += time.perf_counter() - start
 
     def prepare_batch(self, batch: int) -> None:

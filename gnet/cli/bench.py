@@ -15,8 +15,9 @@ from gnet.cli.common import WEIGHTS_HELP, console, err_console, handle_errors, p
 from gnet.errors import UsageError
 
 BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, openvino-cpu "
-                "(or openvino), ort-cuda, ort-trt, trt (e.g. ort-cpu:tuned,openvino:trt-qdq) [default: all; unavailable "
-                "ones are listed with why].")
+                "(or openvino), ort-cuda, ort-trt, trt, trt-rtx (e.g. ort-cpu:tuned,openvino:trt-qdq) [default: all; "
+                "unavailable ones are listed with why; with trt-rtx the TensorRT-RTX build time per precision is "
+                "reported even where its plans cannot run].")
 
 
 def _check_outputs(*paths: str | None) -> None:
@@ -106,6 +107,19 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
     with RichProgress(err_console) as progress:
         doc = run_benchmark(config, progress, argv=_argv())
     _report(doc, json_path, csv_path, plot_path, old, baseline)
+    _fail_unless_ran(doc, backends)
+
+
+def _fail_unless_ran(doc: dict, backends: str | None) -> None:
+    """Exit 1 (after the reports) when no row ran, a runner failed, or a backend named with --backend did not run."""
+    from gnet.bench.results import run_failure
+    from gnet.bench.runners import parse_backends
+    from gnet.errors import GnetError
+
+    asked = [name for name, _variant in parse_backends(backends)] if backends else None
+    problem = run_failure(doc, asked)
+    if problem:
+        raise GnetError("the benchmark did not measure what was asked", problem)
 
 
 def _argv() -> list[str] | None:
@@ -118,7 +132,7 @@ def _argv() -> list[str] | None:
 
 def _wide(width: int) -> Console:
     """A console at least ``width`` wide: a narrow terminal wraps lines rather than hiding digits."""
-    return Console(width=max(console.width, width), highlight=False)
+    return Console(width=max(console.width, width), highlight=False, emoji=False)
 
 
 def _ablation(config: Any, runtime: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -27,9 +28,12 @@ WEIGHTS_HELP = ("auto (ImageNet if cached or downloadable, else the trained fixt
 
 
 def make_console(stderr: bool = False) -> Console:
-    """A console as wide as the terminal, or :data:`PIPE_WIDTH` when the output is not a terminal."""
-    probe = Console(stderr=stderr)
-    return probe if probe.is_terminal else Console(stderr=stderr, width=PIPE_WIDTH)
+    """A console as wide as the terminal, or :data:`PIPE_WIDTH` when the output is not a terminal.
+
+    ``emoji=False``: user text such as ``--weights random:abc`` must print as typed, not as an emoji
+    (escaping markup does not stop rich's ``:name:`` emoji codes)."""
+    probe = Console(stderr=stderr, emoji=False)
+    return probe if probe.is_terminal else Console(stderr=stderr, width=PIPE_WIDTH, emoji=False)
 
 
 console = make_console()
@@ -46,13 +50,25 @@ def print_error(exc: GnetError) -> None:
     err_console.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like Ctrl-C, so every ``finally`` (temp files, scratch folders, servers) runs."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a GnetError into one red sentence and exit status 1 (no traceback); Ctrl-C exits 130."""
+    """Turn a GnetError into one red sentence and exit status 1 (no traceback); Ctrl-C exits 130, SIGTERM 143."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return func(*args, **kwargs)
+        except Terminated:
+            err_console.print("[bold red]terminated[/] (SIGTERM): stopped cleanly; nothing half-written was left behind")
+            sys.exit(143)
         except GnetError as exc:
             from gnet.export.parity import ParityError  # loaded already when one was raised
 
@@ -63,6 +79,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/]")
             sys.exit(130)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 

@@ -10,7 +10,7 @@ from gnet.bench.best_cpu import best_cpu_lines, deploy_settings, summarize_best_
 
 def row(backend: str, variant: str, precision: str, ips: float, passed: bool = True, artifact: str | None = "a.onnx",
         settings: dict[str, Any] | None = None, batch: int = 64, runtime: str = "") -> dict[str, Any]:
-    runtime = runtime or {"ort-cpu": "ONNX Runtime", "openvino-cpu": "OpenVINO", "torch-cpu": "PyTorch"}[backend]
+    runtime = runtime or {"ort-cpu": "onnxruntime", "openvino-cpu": "openvino", "torch-cpu": "torch"}[backend]
     return {"backend": backend, "runtime": runtime, "variant": variant, "precision": precision, "batch": batch,
             "io": "end-to-end", "device": "cpu", "artifact": artifact, "throughput_ips": ips, "settings": settings or {},
             "parity": {"passed": passed, "top1_agreement": 0.998 if passed else 0.85,
@@ -36,7 +36,7 @@ def test_the_fastest_passing_row_wins_whatever_the_runtime():
     best = {b["batch"]: b for b in summarize_best_cpu(ROWS)}
     b64 = best[64]
     assert (b64["runtime"], b64["backend"], b64["artifact"], b64["precision"]) == (
-        "ONNX Runtime", "ort-cpu", "googlenet_int8_cpu.qdq.onnx", "int8")
+        "onnxruntime", "ort-cpu", "googlenet_int8_cpu.qdq.onnx", "int8")
     assert b64["vs_ort_cpu_default_fp32"] == 2.0 and b64["top1_agreement"] == 0.998
     assert b64["settings"] == {"session_options": "ONNX Runtime defaults", "threads": "ORT default"}
     assert best[8]["backend"] == "ort-cpu" and best[8]["throughput_ips"] == 60.0  # never the faster failed row
@@ -44,11 +44,11 @@ def test_the_fastest_passing_row_wins_whatever_the_runtime():
 
 def test_each_runtime_keeps_its_own_best_and_what_it_really_ran():
     [b64, _] = sorted(summarize_best_cpu(ROWS), key=lambda b: -b["batch"])
-    assert list(b64["per_runtime"]) == ["ONNX Runtime", "OpenVINO", "PyTorch"]
-    openvino = b64["per_runtime"]["OpenVINO"]
+    assert list(b64["per_runtime"]) == ["onnxruntime", "openvino", "torch"]
+    openvino = b64["per_runtime"]["openvino"]
     assert openvino["throughput_ips"] == 90.0 and openvino["executed_precision"] == "u8 convolutions, f32 elsewhere"
     assert "read_back" not in openvino["settings"] and openvino["settings"]["options"] == "OpenVINO defaults"
-    assert b64["per_runtime"]["ONNX Runtime"]["executed_precision"] == "int8"  # no read-back: the label
+    assert b64["per_runtime"]["onnxruntime"]["executed_precision"] == "int8"  # no read-back: the label
 
 
 def test_faster_rows_that_failed_parity_are_named_with_why_never_chosen():
@@ -56,9 +56,9 @@ def test_faster_rows_that_failed_parity_are_named_with_why_never_chosen():
     assert [(f["variant"], f["violations"][0]) for f in b64["faster_but_failed"]] == [("trt-qdq", "cosine 0.672500 < 0.8")]
     text = "\n".join(best_cpu_lines([b64]))
     assert ("best CPU path at batch 64: ort-cpu:default int8 = 100.0 img/s, top-1 agreement 99.8%, 6.25× PyTorch eager "
-            "FP32, 2.00× ONNX Runtime FP32 with default options — deploy googlenet_int8_cpu.qdq.onnx on ONNX Runtime, "
+            "FP32, 2.00× ONNX Runtime FP32 with default options — deploy googlenet_int8_cpu.qdq.onnx on onnxruntime, "
             "runs int8, options: ONNX Runtime defaults") in text
-    assert "best of each other runtime: OpenVINO 90.0 img/s (openvino-cpu:default int8, googlenet_int8_cpu.qdq.onnx)" in text
+    assert "best of each other runtime: openvino 90.0 img/s (openvino-cpu:default int8, googlenet_int8_cpu.qdq.onnx)" in text
     assert ("faster but outside its tolerance: openvino-cpu:trt-qdq int8 on googlenet_int8.qdq.onnx = 120.0 img/s "
             "(cosine 0.672500 < 0.8; top-1 agreement 85.0% < 99%)") in text
 

@@ -47,7 +47,7 @@ def test_speedups_refer_to_the_two_baselines(doc: dict):
     assert set(best) == {1, 2}
     for batch, b in best.items():
         assert b["throughput_ips"] == max(r["throughput_ips"] for r in doc["rows"] if r["batch"] == batch)
-        assert set(b["per_runtime"]) == {"PyTorch", "ONNX Runtime", "OpenVINO"}  # every runtime's best, same run
+        assert set(b["per_runtime"]) == {"torch", "onnxruntime", "openvino"}  # every runtime's best, same run
 
 
 def test_settings_say_what_ran(doc: dict):
@@ -62,7 +62,7 @@ def test_settings_say_what_ran(doc: dict):
     assert set(tuned["settings"]["options_by_batch"]) == {"1", "2"}
     assert by[("torch-cpu", "eager", "fp32", 1)]["artifact"] is None
     openvino = by[("openvino-cpu", "default", "int8", 2)]  # what OpenVINO compiled, read back
-    assert openvino["runtime"] == "OpenVINO" and openvino["artifact"] == "googlenet_int8_cpu.qdq.onnx"
+    assert openvino["runtime"] == "openvino" and openvino["artifact"] == "googlenet_int8_cpu.qdq.onnx"
     assert openvino["settings"]["read_back"]["runtime_precision"] in ("u8", "i8")
     assert by[("openvino-cpu", "default", "fp32", 2)]["settings"]["executed_precision"] == "f32"
 

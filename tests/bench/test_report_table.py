@@ -23,7 +23,7 @@ def test_table_marks_parity_failures_red_and_noisy_rows(doc: dict):
     text = out.getvalue()
     assert "random (seed 1)" in text and "FAIL" in text and "⚠" in text and "top-1 agreement 50.0%" in text
     assert "best CPU path at batch 2" in text and "not run here" in text and "TensorRT" in text
-    assert f"cores, {vector_extensions()})" in text  # every figure names the CPU's vector extensions
+    assert f"({vector_extensions()}, " in text  # every figure names the CPU's vector extensions
     assert "best of each other runtime" in text and "— deploy " in text
 
 

@@ -47,3 +47,25 @@ def test_trt_runner_builds_runs_and_times_steps(double, tmp_path: Path, variant:
     again.prepare(ctx)
     assert again.notes == []
     again.close()
+
+
+def test_trt_rtx_runner_builds_and_runs_an_rtx_plan_with_its_runtime_cache(monkeypatch, tmp_path: Path):
+    """The same runner for TensorRT-RTX plans, with the double's rtx layout (the real runtime needs an RTX GPU)."""
+    from gnet.bench.runners.trt_rtx import TrtRtxRunner
+
+    install(monkeypatch, "rtx")
+    monkeypatch.setattr("gnet.engines.cuda_choice.get_backend", lambda *a, **k: FakeDevice(compute_capability="8.9"))
+    onnx_path = tiny_onnx(tmp_path, "fp16")
+    runner = TrtRtxRunner("cuda_graphs", "fp16")
+    assert runner.available().ok
+    ctx = PrepareContext(loaded=None, image_size=16, threads=None, artifact=lambda v: onnx_path, batches=[2])
+    runner.prepare(ctx)
+    assert runner.artifact_path == tmp_path / "googlenet_fp16.rtx.plan" and "built googlenet_fp16.rtx.plan" in runner.notes
+    assert runner.settings["runtime"] == "tensorrt-rtx" and runner.settings["runtime_cache"].endswith("googlenet_fp16.rtxcache")
+    images = np.random.default_rng(0).normal(size=(2, 3, 16, 16)).astype(np.float32)
+    runner.prepare_batch(2)
+    np.testing.assert_allclose(runner.run(images), cpu_session(onnx_path).run(None, {"input": images})[0], rtol=1e-3, atol=1e-3)
+    runner.close()
+    assert (tmp_path / "googlenet_fp16.rtxcache").is_file()
+    monkeypatch.setattr("gnet.engines.cuda_choice.get_backend", lambda *a, **k: FakeDevice("NVIDIA H100 80GB HBM3", "9.0"))
+    assert "cannot run on NVIDIA H100 80GB HBM3" in TrtRtxRunner("default", "fp16").available().reason

@@ -38,17 +38,31 @@ def test_build_without_tensorrt_leaves_the_onnx_and_says_what_to_install(monkeyp
     monkeypatch.setitem(sys.modules, "tensorrt", None)
     onnx_path = tiny_onnx(tmp_path, "int8")
     before = onnx_path.read_bytes()
-    text = _one_sentence_failure(_run("build", str(onnx_path), "--opt-batch", "4", "--max-batch", "8"),
+    text = _one_sentence_failure(_run("build", str(onnx_path), "--runtime", "tensorrt", "--opt-batch", "4",
+                                      "--max-batch", "8"),
                                  "TensorRT is not installed", f"the ONNX {onnx_path} is ready", INSTALL,
-                                 f"gnet build {onnx_path}")
+                                 f"gnet build {onnx_path}", f"gnet build {onnx_path} --runtime tensorrt-rtx")
     assert "googlenet_int8.plan was not built" in text
     assert onnx_path.read_bytes() == before and not list(tmp_path.glob("*.plan")) and not list(tmp_path.glob("*.json"))
+
+
+def test_build_with_no_runtime_at_all_names_both_and_recommends_tensorrt_rtx(monkeypatch, tmp_path: Path):
+    monkeypatch.setitem(sys.modules, "tensorrt", None)
+    monkeypatch.setitem(sys.modules, "tensorrt_rtx", None)
+    onnx_path = tiny_onnx(tmp_path, "fp16")
+    text = _one_sentence_failure(_run("build", str(onnx_path)), "no TensorRT is installed, so googlenet_fp16.rtx.plan "
+                                 "was not built: TensorRT is not installed: the Python package tensorrt cannot be "
+                                 "imported; and TensorRT-RTX is not installed", 'pip install "tensorrt-rtx>=1.7,<2"',
+                                 INSTALL, f"gnet build {onnx_path}")
+    assert not list(tmp_path.glob("*.plan"))
+    assert text.count("error:") == 1
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="this machine has TensorRT")
 def test_console_script_without_tensorrt_exits_1_with_one_sentence(tmp_path: Path):
     onnx_path = tiny_onnx(tmp_path, "fp16")
-    proc = subprocess.run([sys.executable, "-m", "gnet", "build", str(onnx_path)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "gnet", "build", str(onnx_path), "--runtime", "tensorrt"],
+                          capture_output=True, text=True)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout
     err = " ".join(proc.stderr.split())
@@ -75,7 +89,8 @@ def test_build_with_tensorrt_and_a_gpu(trt, monkeypatch, tmp_path: Path):
                   "--opt-level", "1", "--workspace", "256", "--timing-cache", str(cache), "--hardware-compat", "same-cc")
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "precision fp16: 2 convolutions (2 FP16)" in text and "proven" in text
+    assert "precision fp16: network proof: 2 convolutions (2 FP16) of 11 layers, HALF activations and weights; proven" in text
+    assert "precision fp16: inspector proof: 2 convolutions (2 FP16)" in text
     assert "min [2, 3, 16, 16], opt [4, 3, 16, 16], max [8, 3, 16, 16]" in text
     assert f"TensorRT {trt.__version__}" in text and "googlenet_fp16.plan" in text
     doc = json.loads((tmp_path / "googlenet_fp16.json").read_text())
@@ -94,7 +109,47 @@ def test_build_refusing_mixed_precision_and_allowing_it(trt, monkeypatch, tmp_pa
                           "asked for fp16 but 2 of 2 convolutions run otherwise", "--allow-mixed")
     kept = _run("build", str(onnx_path), "--opt-batch", "4", "--max-batch", "8", "--allow-mixed")
     assert kept.exit_code == 0, kept.output
-    assert "warning:" in kept.output and "unproven" in kept.output
+    assert "warning:" in kept.output and "NOT proven (kept: --allow-mixed)" in kept.output
+
+
+def test_build_a_real_tensorrt_rtx_plan_without_a_gpu(tmp_path: Path):
+    """The real tensorrt_rtx (make install installs it): parse, network proof, AOT build, manifest."""
+    onnx_path = tiny_onnx(tmp_path, "fp16")
+    result = _run("build", str(onnx_path), "--runtime", "tensorrt-rtx", "--compute-capability", "sm86,sm89",
+                  "--opt-batch", "4", "--max-batch", "8")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "precision fp16: network proof: 2 convolutions (2 FP16) of 19 layers, HALF activations and weights; proven" in text
+    assert "inspector proof" not in text
+    assert "on this machine's CPU (no GPU needed) with TensorRT-RTX 1.7" in text and "for sm86, sm89" in text
+    doc = json.loads((tmp_path / "googlenet_fp16.rtx.json").read_text())
+    assert doc["runtime"] == "tensorrt-rtx" and doc["device"] is None and (tmp_path / "googlenet_fp16.rtx.plan").is_file()
+    assert doc["tensorrt"]["compute_capabilities"] == ["sm86", "sm89"] and "hardware_compatibility" not in doc["tensorrt"]
+    assert doc["precision_proof"]["methods"] == ["network"] and doc["precision_proof"]["inspector"] is None
+    assert not (tmp_path / "timing.cache").exists()  # TensorRT-RTX gets no timing cache
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--runtime", "tensorrt-rtx", "--hardware-compat", "ampere+"],
+     "--hardware-compat cannot be used with TensorRT-RTX (--runtime tensorrt-rtx): TensorRT-RTX ignores hardware"),
+    (["--runtime", "tensorrt-rtx", "--version-compatible"],
+     "--version-compatible cannot be used with TensorRT-RTX (--runtime tensorrt-rtx): TensorRT-RTX ships no lean runtime"),
+    (["--runtime", "tensorrt-rtx", "--timing-cache", "t.cache"],
+     "--timing-cache cannot be used with TensorRT-RTX (--runtime tensorrt-rtx): TensorRT-RTX's timing cache is a "
+     "deprecated no-op"),
+    (["--runtime", "tensorrt", "--compute-capability", "sm86"],
+     "--compute-capability cannot be used with TensorRT (--runtime tensorrt): data-centre TensorRT builds for the GPU"),
+    (["--runtime", "tensorrt-rtx", "--compute-capability", "sm86,sm90"],
+     "--compute-capability 'sm86,sm90' is not a comma-separated list of sm75, sm80, sm86, sm89, sm120, sm121"),
+    (["--runtime", "tensorrt-rtx", "--compute-capability", "current,sm86"], "current cannot be combined"),
+    (["--runtime", "tensorrt-rtx", "--compute-capability", "current"],
+     "--compute-capability current needs a CUDA GPU here"),
+])
+def test_options_an_edition_lacks_are_refused_before_building(monkeypatch, tmp_path: Path, args: list[str], needle: str):
+    monkeypatch.setitem(sys.modules, "tensorrt", None)
+    onnx_path = tiny_onnx(tmp_path, "fp16")
+    _one_sentence_failure(_run("build", str(onnx_path), "--opt-batch", "4", "--max-batch", "8", *args), needle)
+    assert not list(tmp_path.glob("*.plan")) and not list(tmp_path.glob("*.json")) and not list(tmp_path.glob("*.cache"))
 
 
 def test_info_lists_what_this_machine_has(monkeypatch):
@@ -103,7 +158,11 @@ def test_info_lists_what_this_machine_has(monkeypatch):
     assert result.exit_code == 0, result.output
     rows = {row["item"]: row for row in json.loads(result.output)}
     assert {"torch", "torch CUDA", "onnxruntime", "onnxruntime providers", "tensorrt", "cuda-python", "pycuda",
-            "TensorRT engines"} <= set(rows)
+            "TensorRT engines", "tensorrt-rtx", "TensorRT-RTX engines"} <= set(rows)
+    rtx = rows["tensorrt-rtx"]["value"]
+    assert rtx.startswith("1.7") and "builds engines here without a GPU" in rtx and "targets sm75 sm80 sm86 sm89" in rtx
+    assert rows["TensorRT-RTX engines"]["ok"] is False  # no GPU here
+    assert "builds plans here, but running them needs an NVIDIA GPU" in rows["TensorRT-RTX engines"]["value"]
     assert "CPUExecutionProvider" in rows["onnxruntime providers"]["value"]
     assert rows["CPU"]["value"].endswith(f"({vector_extensions()})")
     assert rows["openvino"]["ok"] is True and "OPTIMIZATION_CAPABILITIES: FP32" in rows["openvino"]["value"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gnet.engines import build as build_mod
 from gnet.engines import cuda_choice, manifest
+from gnet.engines import network as network_mod
 from gnet.engines.build import EngineUnavailable, build_engine
 from gnet.engines.build_inputs import BuildOptions
 from gnet.errors import GnetError
@@ -49,8 +49,11 @@ def test_build_writes_plan_and_schema_valid_manifest(trt, tmp_path: Path, precis
     assert doc["outputs"] == [{"name": "logits", "dtype": "float32", "shape": [-1, 10]}]
     assert doc["preprocessing"]["mean"] == [0.485, 0.456, 0.406]
     assert doc["build"]["options"]["opt_level"] == 2 and doc["build"]["options"]["workspace_mib"] == 512
-    assert doc["precision_proof"]["proven"] and doc["precision_proof"]["convolution_precisions"] == {conv: 2}
-    assert doc["precision_proof"]["inspector_layout"] == trt._layout
+    proof = doc["precision_proof"]
+    assert doc["runtime"] == "tensorrt" and proof["methods"] == ["network", "inspector"] and proof["proven"]
+    assert proof["network"]["convolution_precisions"] == {conv: 2} and proof["network"]["proven"]
+    assert proof["inspector"]["convolution_precisions"] == {conv: 2} and proof["inspector"]["proven"]
+    assert proof["inspector"]["inspector_layout"] == trt._layout
     # what reached TensorRT
     header = _header(trt)
     assert header["strongly_typed"] is True
@@ -90,7 +93,7 @@ def test_timing_cache_is_read_and_written_back(trt, tmp_path: Path):
     before = cache.read_bytes()
     build_tiny(tmp_path, "fp16")
     header = _header(trt)
-    assert header["timing_cache_hits"] == len(first.precision.layers) and header["timing_cache_misses"] == 0
+    assert header["timing_cache_hits"] == len(first.precision.inspector.layers) and header["timing_cache_misses"] == 0
     build_tiny(tmp_path, "fp16", opt_batch=8)  # a new opt shape times new tactics and grows the cache
     assert _header(trt)["timing_cache_misses"] > 0
     assert len(cache.read_bytes()) > len(before)
@@ -129,7 +132,8 @@ def test_parse_error_names_the_failing_node(trt, tmp_path: Path):
 
 def test_asymmetric_quantization_is_reported_at_its_node(trt, tmp_path: Path):
     onnx_path = models.save(models.int8_model(zero_point=3), tmp_path / "googlenet_int8.qdq.onnx")
-    with pytest.raises(GnetError, match=r"node '/input/QuantizeLinear' \(QuantizeLinear\) failed with: TensorRT only supports symmetric"):
+    with pytest.raises(GnetError, match=r"node '/input/QuantizeLinear' \(QuantizeLinear\) is invalid for TensorRT "
+                                        r"\(INVALID_NODE: TensorRT only supports symmetric"):
         build_engine(onnx_path, options=BuildOptions(opt_batch=4, max_batch=8), device=FakeDevice())
 
 
@@ -158,8 +162,10 @@ def test_fp16_build_whose_convolutions_come_out_fp32_is_refused_unless_allow_mix
     assert not (tmp_path / "googlenet_fp16.plan").exists() and not (tmp_path / "googlenet_fp16.json").exists()
     kept = build_tiny(tmp_path, "fp16", allow_mixed=True)
     assert kept.plan.is_file() and not kept.precision.proven
-    assert kept.manifest["precision_proof"]["proven"] is False and kept.manifest["precision_proof"]["allow_mixed"] is True
-    assert kept.manifest["precision_proof"]["offending_layers"] == ["/conv1/Conv", "/conv2/Conv"]
+    proof = kept.manifest["precision_proof"]
+    assert proof["proven"] is False and proof["allow_mixed"] is True
+    assert proof["network"]["proven"] is True  # the graph asks for FP16: only the inspector sees the fallback
+    assert proof["inspector"]["offending_layers"] == ["/conv1/Conv", "/conv2/Conv"]
     assert any("kept because of --allow-mixed" in w for w in kept.warnings)
 
 
@@ -173,7 +179,7 @@ def test_int8_build_whose_convolutions_are_not_int8_is_refused(trt, tmp_path: Pa
 def test_hand_written_flag_bit_is_weak_typing_on_10x_and_the_proof_catches_it(monkeypatch, tmp_path: Path, layout: str):
     """Writing 1 << 0 (EXPLICIT_BATCH's old bit) instead of the enum: 10.x builds weakly typed → FP32 convs."""
     trt = install(monkeypatch, layout)
-    monkeypatch.setattr(build_mod, "strongly_typed_flags", lambda _trt: 1 << 0)
+    monkeypatch.setattr(network_mod, "strongly_typed_flags", lambda _trt: 1 << 0)
     if layout == "10.x":
         with pytest.raises(GnetError, match="asked for fp16 but 2 of 2 convolutions run otherwise"):
             build_tiny(tmp_path, "fp16")
@@ -193,7 +199,7 @@ def test_missing_tensorrt_leaves_the_onnx_and_names_the_install_command(monkeypa
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # import tensorrt → ImportError
     onnx_path = tiny_onnx(tmp_path, "int8")
     with pytest.raises(EngineUnavailable) as err:
-        build_engine(onnx_path, options=BuildOptions(opt_batch=4, max_batch=8))
+        build_engine(onnx_path, options=BuildOptions(opt_batch=4, max_batch=8, runtime="tensorrt"))
     text = str(err.value)
     assert text.startswith("TensorRT is not installed")
     assert f"the ONNX {onnx_path} is ready" in text

@@ -1,7 +1,8 @@
-"""The device-buffer layer on a real GPU through cuda-python (and, where TensorRT is installed, a real build).
+"""The device-buffer layer on a real GPU through cuda-python (and, where TensorRT or TensorRT-RTX is installed,
+a real build and run, or TensorRT-RTX's refusal of a GPU it does not support).
 
 Skipped where torch sees no CUDA GPU or cuda-python cannot open one. Run on a GPU machine with
-``pytest -m gpu tests/test_engines_gpu.py``.
+``pytest -m gpu tests/engines/test_gpu.py``.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def test_real_tensorrt_build_and_run(cuda, tmp_path: Path, precision: str):
     from tests.trt_double.fixtures import tiny_onnx
     onnx_path = tiny_onnx(tmp_path, precision)
     result = build_engine(onnx_path, options=BuildOptions(min_batch=1, opt_batch=4, max_batch=8, opt_level=1,
-                                                          allow_mixed=True))
+                                                          allow_mixed=True, runtime="tensorrt"))
     print(precision, result.precision.to_dict())  # what the real inspector said, for the record (-s)
     images = np.random.default_rng(0).normal(size=(5, 3, 16, 16)).astype(np.float32)
     expected = cpu_session(onnx_path).run(None, {"input": images})[0]
@@ -161,3 +162,35 @@ def test_real_tensorrt_build_and_run(cuda, tmp_path: Path, precision: str):
         np.testing.assert_array_equal(got, again)
     # last, so a proof that misreads this TensorRT's inspector strings still lets the run above be checked
     assert result.precision.proven, result.precision.to_dict()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorrt_rtx") is None, reason="TensorRT-RTX is not installed")
+def test_real_tensorrt_rtx_plan_runs_here_or_is_refused_in_one_sentence(cuda, tmp_path: Path):
+    """A plan built ahead of time: on a GPU TensorRT-RTX supports it runs, matches ONNX Runtime and leaves its
+    runtime cache; on any other (the H100, compute capability 9.0) EngineRunner refuses it before loading."""
+    from gnet.engines import rtx_targets
+    from gnet.engines.build import build_engine
+    from gnet.engines.build_inputs import BuildOptions
+    from gnet.engines.runtime import EngineRunner
+    from gnet.errors import CompatibilityError
+    from gnet.export.ort import cpu_session
+    from tests.helpers.rtx import real_rtx
+    from tests.trt_double.fixtures import tiny_onnx
+
+    trt = real_rtx()
+    onnx_path = tiny_onnx(tmp_path, "fp16")
+    result = build_engine(onnx_path, options=BuildOptions(min_batch=1, opt_batch=4, max_batch=8, runtime="tensorrt-rtx"))
+    cc = cuda.device_info().compute_capability
+    if not rtx_targets.supports(trt, cc):
+        with pytest.raises(CompatibilityError) as err:
+            EngineRunner(result.plan)
+        print(err.value)  # the sentence, for the record (-s)
+        assert f"runs only on GPUs of compute capability {rtx_targets.supported_text(trt)}, and this GPU has " \
+               f"compute capability {cc}" in str(err.value)
+        return
+    images = np.random.default_rng(0).normal(size=(5, 3, 16, 16)).astype(np.float32)
+    expected = cpu_session(onnx_path).run(None, {"input": images})[0]
+    for graphs in (False, True):
+        with EngineRunner(result.plan, cuda_graphs=graphs) as runner:
+            np.testing.assert_allclose(runner.infer(images), expected, rtol=3e-2, atol=3e-2)
+    assert (tmp_path / "googlenet_fp16.rtxcache").is_file()

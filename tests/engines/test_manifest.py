@@ -56,15 +56,53 @@ def test_read_turns_every_defect_into_one_sentence(built, tmp_path: Path):
     with pytest.raises(GnetError, match="is not valid JSON"):
         manifest.read(path)
     doc = copy.deepcopy(built.manifest)
-    doc["format_version"] = 2
+    doc["format_version"] = 3
     path.write_text(json.dumps(doc))
-    with pytest.raises(GnetError, match="has format version 2: this gnet reads version 1"):
+    with pytest.raises(GnetError, match="has format version 3: this gnet reads versions 1 and 2"):
         manifest.read(path)
-    doc["format_version"] = 1
+    doc["format_version"] = 2
     del doc["inputs"]
     path.write_text(json.dumps(doc))
     with pytest.raises(GnetError, match="is not a gnet engine manifest: manifest: 'inputs' is a required property"):
         manifest.read(path)
+
+
+def _as_version_1(doc: dict) -> dict:
+    """What gnet wrote before TensorRT-RTX: no runtime key, the inspector's proof at the top of precision_proof."""
+    old = copy.deepcopy(doc)
+    old["format_version"] = 1
+    del old["runtime"]
+    proof = old["precision_proof"]
+    old["precision_proof"] = {"requested": proof["requested"],
+                              "expected_convolution_precision": proof["expected_convolution_precision"],
+                              "allow_mixed": proof["allow_mixed"], **proof["inspector"]}
+    return old
+
+
+def test_version_1_manifests_are_still_read_as_data_centre_tensorrt(built, tmp_path: Path):
+    path = tmp_path / "old.json"
+    old = _as_version_1(built.manifest)
+    path.write_text(json.dumps(old))
+    doc = manifest.read(path)
+    assert doc["format_version"] == 1 and manifest.runtime_of(doc) == "tensorrt"
+    assert manifest.validate(old) == [] and manifest.validate(built.manifest) == []
+    old["device"] = None  # version 1 always recorded the build GPU
+    assert any("device" in p for p in manifest.validate(old))
+    assert manifest.validate({**built.manifest, "format_version": 1})  # a version 2 body is no version 1 document
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda d: d.update(device=None), "manifest.device: None is not of type 'object'"),
+    (lambda d: d["tensorrt"].update(compute_capabilities="default"), "manifest.tensorrt: {"),
+    (lambda d: d.update(runtime="tensorrt-rtx"), "manifest.tensorrt: 'compute_capabilities' is a required property"),
+    (lambda d: d.update(runtime="onnxruntime"), "manifest.runtime: 'onnxruntime' is not one of"),
+    (lambda d: d["precision_proof"].update(methods=["eyeballs"]), "manifest.precision_proof.methods[0]"),
+])
+def test_the_runtime_decides_which_keys_a_manifest_has(built, mutate, needle: str):
+    doc = copy.deepcopy(built.manifest)
+    mutate(doc)
+    problems = manifest.validate(doc)
+    assert any(needle in p for p in problems), problems
 
 
 def test_write_is_atomic_and_refuses_invalid_documents(built, tmp_path: Path):

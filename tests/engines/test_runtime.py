@@ -239,7 +239,8 @@ def test_real_googlenet_export_builds_and_runs_through_the_double(trt10, tmp_pat
     exported = export_model(weights="random", seed=0, image_size=64, output=tmp_path / "googlenet_fp32.onnx", batches=[2])
     result = build_engine(exported.path, options=BuildOptions(min_batch=1, opt_batch=2, max_batch=4), device=FakeDevice())
     proof = result.manifest["precision_proof"]
-    assert proof["proven"] and proof["convolution_precisions"] == {"FP32": 57}
+    assert proof["proven"] and proof["methods"] == ["network", "inspector"]
+    assert proof["network"]["convolution_precisions"] == {"FP32": 57} == proof["inspector"]["convolution_precisions"]
     assert result.manifest["model"]["weights_sha256"] == exported.metadata["weights_sha256"]
     assert result.manifest["preprocessing"] == exported.metadata["preprocessing"]
     images = np.random.default_rng(1).random((3, 3, 64, 64), dtype=np.float32)

@@ -25,6 +25,8 @@ import numpy as np
 import onnx
 
 from tests.trt_double import fake_cuda
+from tests.trt_double.network import ITensor, build_layers
+from tests.trt_double.rtx import IRuntimeConfig, engine_validity
 from tests.trt_double.strict import Strict
 
 PLAN_MAGIC = b"GNET-TRT-DOUBLE-PLAN\n"
@@ -63,6 +65,8 @@ class Behaviour:
     force_conv_precision: str | None = None  # e.g. "FP32": a tactic fallback the proof must catch
     capture_fails: bool = False  # execute_async_v3 returns False while the stream is capturing
     builds: list[dict[str, Any]] = field(default_factory=list)  # headers of every plan built, for assertions
+    validity: tuple[str, int] = ("VALID", 0)  # rtx: what Runtime.get_engine_validity answers for a plan
+    cache_rejects: bool = False  # rtx: IRuntimeCache.deserialize refuses (another GPU, driver or version)
 
 
 # The module sets these when it is made (see tests.trt_double.make_module).
@@ -95,6 +99,16 @@ class Logger(Strict):
         _trt()._log.append(msg)
 
 
+class ILogger:
+    """The logger interface users subclass (not strict: a subclass keeps its own attributes, as with pybind)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def log(self, severity: Any, msg: str) -> None:
+        pass
+
+
 class ParserError(Strict):
     _TRT_CLASS = "ParserError"
 
@@ -120,21 +134,6 @@ class ParserError(Strict):
         return f"In node {self._node} with name: {self._name} and operator: {self._op} ({self._desc})"
 
 
-class ITensor(Strict):
-    _TRT_CLASS = "ITensor"
-
-    def __init__(self, name: str, shape: tuple[int, ...]) -> None:
-        self._name, self._shape = name, shape
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def shape(self) -> Dims:
-        return Dims(self._shape)
-
-
 def _value_shape(value: onnx.ValueInfoProto) -> tuple[int, ...]:
     return tuple(d.dim_value if d.HasField("dim_value") else -1 for d in value.type.tensor_type.shape.dim)
 
@@ -146,6 +145,12 @@ class INetworkDefinition(Strict):
         self._flags = flags
         self._strongly_typed = strongly_typed
         self._model: onnx.ModelProto | None = None
+        self._parsed: tuple[list[Any], dict[str, ITensor]] | None = None
+
+    def _network(self) -> tuple[list[Any], dict[str, ITensor]]:
+        if self._parsed is None:
+            self._parsed = build_layers(self._model) if self._model is not None else ([], {})
+        return self._parsed
 
     @property
     def flags(self) -> int:
@@ -162,16 +167,21 @@ class INetworkDefinition(Strict):
         return len(self._inputs())
 
     def get_input(self, index: int) -> ITensor:
-        value = self._inputs()[index]
-        return ITensor(value.name, _value_shape(value))
+        return self._network()[1][self._inputs()[index].name]
 
     @property
     def num_outputs(self) -> int:
         return len(self._model.graph.output) if self._model is not None else 0
 
+    def get_output(self, index: int) -> ITensor:
+        return self._network()[1][self._model.graph.output[index].name]
+
     @property
     def num_layers(self) -> int:
-        return len(self._model.graph.node) if self._model is not None else 0
+        return len(self._network()[0])
+
+    def get_layer(self, index: int) -> Any:
+        return self._network()[0][index]
 
 
 class OnnxParser(Strict):
@@ -218,7 +228,8 @@ class OnnxParser(Strict):
                 zero = inits.get(node.input[2])
                 if zero is not None and np.any(onnx.numpy_helper.to_array(zero) != 0):
                     self._fail(i, node.name, node.op_type, "TensorRT only supports symmetric quantization. "
-                                                           "The zero point for the QuantizeLinear/DequantizeLinear operator must be all zeros.")
+                                                           "The zero point for the QuantizeLinear/DequantizeLinear operator must be all zeros.",
+                               "INVALID_NODE")
         if self._errors:
             return False
         self._network._model = proto
@@ -296,6 +307,24 @@ class IBuilderConfig(Strict):
         self._opt_level = 3
         self.profiling_verbosity = t.ProfilingVerbosity.LAYER_NAMES_ONLY
         self.hardware_compatibility_level = t.HardwareCompatibilityLevel.NONE
+        self._targets: list[Any] = []  # TensorRT-RTX's compute capabilities (empty: its default list)
+
+    @property
+    def num_compute_capabilities(self) -> int:
+        return len(self._targets)
+
+    @num_compute_capabilities.setter
+    def num_compute_capabilities(self, count: int) -> None:
+        self._targets = [_trt().ComputeCapability.NONE] * int(count)
+
+    def set_compute_capability(self, compute_capability: Any, index: int) -> bool:
+        if not 0 <= int(index) < len(self._targets):
+            return False
+        self._targets[int(index)] = compute_capability
+        return True
+
+    def get_compute_capability(self, index: int) -> Any:
+        return self._targets[int(index)]
 
     def set_memory_pool_limit(self, pool: Any, pool_size: int) -> None:
         self._pools[pool] = int(pool_size)
@@ -492,6 +521,7 @@ class Builder(Strict):
             "workspace": config.get_memory_pool_limit(t.MemoryPoolType.WORKSPACE),
             "hardware_compatibility_level": str(config.hardware_compatibility_level),
             "profiling_verbosity": str(config.profiling_verbosity),
+            "compute_capabilities": [str(c) for c in config._targets],
             "timing_cache_hits": hits,
             "timing_cache_misses": misses,
         }
@@ -507,6 +537,9 @@ class Runtime(Strict):
     def __init__(self, logger: Logger) -> None:
         self._logger = logger
         self.engine_host_code_allowed = False
+
+    def get_engine_validity(self, buffer: Any) -> tuple[Any, int]:
+        return engine_validity(bytes(memoryview(buffer)), PLAN_MAGIC)
 
     def deserialize_cuda_engine(self, serialized_engine: Any) -> ICudaEngine | None:
         t = _trt()
@@ -590,7 +623,13 @@ class ICudaEngine(Strict):
         return next(v for v in t.ProfilingVerbosity if str(v) == self._header["profiling_verbosity"])
 
     def create_execution_context(self, strategy: Any = None) -> IExecutionContext:
-        return IExecutionContext(self)
+        context = IExecutionContext(self)
+        if isinstance(strategy, IRuntimeConfig):  # TensorRT-RTX's second overload
+            context._runtime_config = strategy
+        return context
+
+    def create_runtime_config(self) -> IRuntimeConfig:
+        return IRuntimeConfig()
 
     def create_engine_inspector(self) -> EngineInspector:
         return EngineInspector(self)
@@ -610,8 +649,8 @@ class EngineInspector(Strict):
     def _detailed(self) -> bool:
         return self._engine._header["profiling_verbosity"] == str(_trt().ProfilingVerbosity.DETAILED)
 
-    def get_layer_information(self, layer: int, format: Any) -> str:  # noqa: A002
-        entry = self._engine._header["layers"][layer]
+    def get_layer_information(self, layer_index: int, format: Any) -> str:  # noqa: A002
+        entry = self._engine._header["layers"][layer_index]
         if not self._detailed():
             return json.dumps(entry["Name"]) if format == _trt().LayerInformationFormat.JSON else entry["Name"]
         return json.dumps(entry) if format == _trt().LayerInformationFormat.JSON else str(entry)
@@ -647,6 +686,7 @@ class IExecutionContext(Strict):
         self._shapes: dict[str, tuple[int, ...]] = {}
         self._addresses: dict[str, int] = {}
         self._enqueues = 0
+        self._runtime_config: IRuntimeConfig | None = None
 
     def _error(self, msg: str) -> None:
         _trt()._log.append(msg)
@@ -720,6 +760,8 @@ class IExecutionContext(Strict):
             plan.append((name, io["mode"], shape, dtype, self._addresses[name]))
         session = self._engine._ort()
         self._enqueues += 1
+        if self._runtime_config is not None:
+            self._runtime_config._compiled({p[0]: list(p[2]) for p in plan if p[1] == "INPUT"})
 
         inputs = [p for p in plan if p[1] == "INPUT"]
         outputs = [p for p in plan if p[1] == "OUTPUT"]

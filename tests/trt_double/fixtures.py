@@ -7,13 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.trt_double import DoubleModule, FakeDevice, make_module
+from tests.trt_double import MODULE_NAMES, DoubleModule, FakeDevice, make_module
 
 
 def install(monkeypatch: pytest.MonkeyPatch, layout: str = "10.x", version: str | None = None) -> DoubleModule:
-    """Make ``import tensorrt`` return a fresh double for the rest of the test."""
+    """Make ``import tensorrt`` (``import tensorrt_rtx`` for the rtx layout) return a fresh double for the rest
+    of the test."""
     mod = make_module(layout, version)
-    monkeypatch.setitem(sys.modules, "tensorrt", mod)
+    monkeypatch.setitem(sys.modules, MODULE_NAMES[layout], mod)
     return mod
 
 
@@ -26,6 +27,12 @@ def trt(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Doub
 @pytest.fixture()
 def trt10(monkeypatch: pytest.MonkeyPatch) -> DoubleModule:
     return install(monkeypatch, "10.x")
+
+
+@pytest.fixture()
+def rtx_double(monkeypatch: pytest.MonkeyPatch) -> DoubleModule:
+    """The double as ``tensorrt_rtx`` (for EngineRunner on TensorRT-RTX plans, which the real module runs only on a GPU)."""
+    return install(monkeypatch, "rtx")
 
 
 @pytest.fixture()
@@ -48,5 +55,5 @@ def build_tiny(tmp_path, precision: str = "fp32", device=None, output=None, **op
     from gnet.engines.build import build_engine
     from gnet.engines.build_inputs import BuildOptions
 
-    opts = {"min_batch": 1, "opt_batch": 4, "max_batch": 8, **options}
+    opts = {"min_batch": 1, "opt_batch": 4, "max_batch": 8, "runtime": "tensorrt", **options}
     return build_engine(tiny_onnx(tmp_path, precision), output, BuildOptions(**opts), device=device or FakeDevice())

@@ -90,7 +90,7 @@ def fp16_model(seed: int = 0) -> onnx.ModelProto:
 
 
 def int8_model(seed: int = 0, zero_point: int = 0) -> onnx.ModelProto:
-    """Explicit Q/DQ on every Conv/Gemm input (per-tensor activations, per-tensor weights for brevity)."""
+    """Explicit Q/DQ on every Conv/Gemm input (per-tensor activations, per-output-channel weights)."""
     w = _weights(seed)
     inits = [numpy_helper.from_array(v, k) for k, v in w.items() if k.startswith("b")]
     nodes: list[onnx.NodeProto] = []
@@ -105,13 +105,15 @@ def int8_model(seed: int = 0, zero_point: int = 0) -> onnx.ModelProto:
         ])
         return f"{name}_dq"
 
-    def weight(key: str) -> str:
-        scale = float(np.abs(w[key]).max() / 127)
-        inits.append(numpy_helper.from_array(np.clip(np.round(w[key] / scale), -127, 127).astype(np.int8), f"{key}_i8"))
-        inits.extend([numpy_helper.from_array(np.array(scale, np.float32), f"{key}_s"),
-                      numpy_helper.from_array(np.array(0, np.int8), f"{key}_z")])
+    def weight(key: str) -> str:  # per output channel on axis 0, as gnet's TensorRT format quantizes weights
+        rows = w[key].reshape(w[key].shape[0], -1)
+        scale = (np.abs(rows).max(axis=1) / 127).astype(np.float32)
+        shaped = scale.reshape(-1, *([1] * (w[key].ndim - 1)))
+        inits.append(numpy_helper.from_array(np.clip(np.round(w[key] / shaped), -127, 127).astype(np.int8), f"{key}_i8"))
+        inits.extend([numpy_helper.from_array(scale, f"{key}_s"),
+                      numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{key}_z")])
         nodes.append(helper.make_node("DequantizeLinear", [f"{key}_i8", f"{key}_s", f"{key}_z"], [f"{key}_dq"],
-                                      name=f"/{key}/DequantizeLinear"))
+                                      name=f"/{key}/DequantizeLinear", axis=0))
         return f"{key}_dq"
 
     x = qdq("input", 2.5 / 127, "/input")

@@ -1,0 +1,87 @@
+"""Killed runs leave nothing behind: SIGTERM cleans up like Ctrl-C (exit 143, one sentence); after SIGKILL, the
+next run removes the dead process's temporary file and scratch folder (they carry its PID)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gnet.atomic import TEMP_MARK, atomic_output, remove_stale, scratch_dir
+
+EXPORT = [sys.executable, "-m", "gnet", "export", "--weights", "random", "--image-size", "96",
+          "--parity-batches", "1,2,3,4,5,6,7,8"]  # a longer parity check: a wider window to catch it mid-write
+
+
+def _start(out: Path, tmp: Path) -> subprocess.Popen:
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    return subprocess.Popen([*EXPORT, "-o", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 240.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _strays(out: Path, tmp: Path) -> list[str]:
+    found = [p.name for p in out.parent.iterdir() if TEMP_MARK in p.name]
+    return found + [p.name for p in tmp.iterdir() if p.name.startswith("gnet-")]
+
+
+@pytest.mark.slow
+def test_sigkill_mid_write_then_the_next_run_leaves_nothing(tmp_path: Path):
+    out, tmp = tmp_path / "out" / "m.onnx", tmp_path / "tmp"
+    out.parent.mkdir()
+    tmp.mkdir()
+    proc = _start(out, tmp)
+    caught = _wait_for(lambda: any(TEMP_MARK in p.name for p in out.parent.iterdir()), proc)
+    proc.kill()
+    proc.wait()
+    assert caught, "the export finished before it could be killed mid-write"
+    assert _strays(out, tmp) and not out.exists()  # what SIGKILL leaves
+    again = _start(out, tmp)
+    stdout, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    assert out.is_file() and _strays(out, tmp) == []
+
+
+@pytest.mark.slow
+def test_sigterm_is_a_clean_stop_with_exit_143(tmp_path: Path):
+    out, tmp = tmp_path / "out" / "m.onnx", tmp_path / "tmp"
+    out.parent.mkdir()
+    tmp.mkdir()
+    proc = _start(out, tmp)
+    assert _wait_for(lambda: any(p.name.startswith("gnet-export-") for p in tmp.iterdir()), proc)
+    proc.send_signal(signal.SIGTERM)
+    _stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "terminated" in stderr and "Traceback" not in stderr
+    assert _strays(out, tmp) == [] and not out.exists()
+
+
+def test_only_dead_owners_are_cleaned(tmp_path: Path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = tmp_path / f".m.onnx{TEMP_MARK}{dead_pid}-abc123"
+    alive = tmp_path / f".m.onnx{TEMP_MARK}{os.getppid()}-abc123"
+    foreign = tmp_path / ".m.onnx.somebody-elses.tmp"
+    for path in (stale, alive, foreign):
+        path.write_text("x")
+    assert remove_stale(tmp_path) == [stale]
+    assert alive.exists() and foreign.exists()
+    with atomic_output(tmp_path / "m.onnx") as written:
+        assert TEMP_MARK + str(os.getpid()) in written.name
+        written.write_text("done")
+    with scratch_dir("test") as work:
+        assert work.name.startswith(f"gnet-test-{os.getpid()}-")
+    assert not work.exists()
