@@ -24,10 +24,11 @@ install: $(VENV)/.installed
 # torch==2.14.1 / torchvision==0.29.1 are pinned in pyproject.toml; pip takes them from this machine's disk.
 # The rtx extra is TensorRT-RTX (about 96 MB to download, 233 MB installed): it builds real engines without a GPU,
 # so `make test` and CI run the real-TensorRT tests and `make engine` works on any machine.
+# The openvino extra (59 MB wheel, 180 MB installed) gives gnet-bench its OpenVINO rows and `gnet openvino`.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,rtx]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,rtx,openvino]'
 	@touch $@
 
 # The trained network the precision tests measure on (seeded; about 3 minutes on 2 cores; cached).

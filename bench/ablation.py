@@ -1,4 +1,5 @@
-"""What each ONNX Runtime CPU option buys: ``gnet bench --ort-ablation``.
+"""What each CPU runtime option buys: ``gnet bench --ort-ablation`` (here) and ``--openvino-ablation``
+(:mod:`gnet.bench.openvino_ablation`, which uses :func:`measure` and :func:`ablation_table` too).
 
 For each precision and batch size, every configuration below is timed in the same run,
 interleaved in short blocks (round robin, a few batches per configuration per round, the
@@ -16,15 +17,18 @@ configuration alike instead of favouring whichever ran first:
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
 from rich.table import Table
 
+from gnet.bench.runners.base import PrepareContext, Runner
 from gnet.bench.runners.ort_cpu import OrtCpuRunner
 from gnet.bench.runners.ort_options import DEFAULT, OrtTuning, tuned
 from gnet.bench.stats import summarize
 from gnet.bench.timing import round_robin
+from gnet.errors import UsageError
 from gnet.system import physical_cores
 
 
@@ -78,17 +82,22 @@ def configurations(cores: int, threads: int | None) -> list[tuple[str, OrtTuning
     return out
 
 
-def run_ablation(config: Any, progress: Any) -> dict[str, Any]:
-    """Time every configuration of :func:`configurations` for ort-cpu, per precision and batch."""
+Build = Callable[[str, PrepareContext], list[tuple[str, Runner]]]
+"""(precision, context) → the named, unprepared runners one ablation times side by side."""
+
+
+def measure(config: Any, progress: Any, precisions: list[str], build: Build, title: str,
+            reference: str) -> dict[str, Any]:
+    """Time ``build``'s runners per precision and batch, in one round robin each (see the module docstring).
+
+    ``title`` heads the table; ``reference`` names the configuration the others are divided by."""
     from pathlib import Path
 
     from gnet.bench.artifact_store import ArtifactStore
-    from gnet.bench.runners import PrepareContext, parse_precisions
     from gnet.export.api import parity_images
     from gnet.export.weights_choice import choose_weights
 
     config.check()
-    precisions = parse_precisions(config.precisions)
     batches = sorted(set(config.batches))
     chosen = choose_weights(config.weights, config.seed)
     size = config.size
@@ -96,46 +105,62 @@ def run_ablation(config: Any, progress: Any) -> dict[str, Any]:
     images = parity_images(chosen.loaded, config.images, size, config.parity_limit)
     store = ArtifactStore(chosen.loaded, Path(config.artifacts), size, progress)
     ctx = PrepareContext(chosen.loaded, size, config.threads, store, batches)
-    cores = config.threads or physical_cores()
-    configs = configurations(cores, config.threads)
     rows: list[AblationRow] = []
     progress.start(len(precisions) * len(batches))
     for precision in precisions:
         for batch in batches:
             runners = []
-            for name, tuning in configs:
-                runner = OrtCpuRunner("default" if tuning is None else "tuned", precision, tuning)
-                runner.prepare(ctx)
-                runner.prepare_batch(batch)
-                runners.append((name, runner, AblationRow(precision, batch, name, dict(runner.settings), [])))
-            data = images.tile(batch)
             try:
-                progress.row(f"ort-cpu {precision} batch {batch}: {len(runners)} configurations, round robin")
-                latencies = round_robin([r for _, r, _ in runners], data, config.timing, progress.tick)
-                for (_, _, row), values in zip(runners, latencies):
+                for name, runner in build(precision, ctx):
+                    runners.append((runner, AblationRow(precision, batch, name, {}, [])))
+                    runner.prepare(ctx)
+                    runner.prepare_batch(batch)
+                    runners[-1][1].settings = dict(runner.settings)
+                progress.row(f"{precision} batch {batch}: {len(runners)} configurations, round robin")
+                latencies = round_robin([r for r, _ in runners], images.tile(batch), config.timing, progress.tick)
+                for (_, row), values in zip(runners, latencies):
                     row.latencies_ms = values
+                    rows.append(row)
                 progress.row_done()
             finally:
-                for _, runner, row in runners:
+                for runner, _ in runners:
                     runner.close()
-                    rows.append(row)
     return {"weights": chosen.loaded.weights, "image_size": size, "rows": rows,
-            "duration_s": config.timing.duration_s}
+            "duration_s": config.timing.duration_s, "title": title, "reference": reference}
+
+
+def run_ablation(config: Any, progress: Any) -> dict[str, Any]:
+    """``--ort-ablation``: time every configuration of :func:`configurations` for ort-cpu, per precision and batch."""
+    from gnet.bench.runners import parse_precisions
+
+    cores = config.threads or physical_cores()
+    configs = configurations(cores, config.threads)
+    precisions = [p for p in parse_precisions(config.precisions) if p in OrtCpuRunner.precisions]
+    if not precisions:
+        raise UsageError("ONNX Runtime runs none of the precisions asked for",
+                         remedy=f"pass --precision among {', '.join(OrtCpuRunner.precisions)}")
+
+    def build(precision: str, ctx: PrepareContext) -> list[tuple[str, Runner]]:
+        return [(name, OrtCpuRunner("default" if tuning is None else "tuned", precision, tuning))
+                for name, tuning in configs]
+
+    return measure(config, progress, precisions, build, "ONNX Runtime CPU options", "default")
 
 
 def ablation_table(result: dict[str, Any]) -> Table:
-    table = Table(title=f"ONNX Runtime CPU options — weights: {result['weights']}; {result['image_size']} px; "
-                        "round robin, one batch per configuration per round; img/s = batch / median latency", title_justify="left")
-    for header in ("precision", "batch", "configuration", "img/s", "vs default", "batches", "CV"):
+    table = Table(title=f"{result['title']} — weights: {result['weights']}; {result['image_size']} px; "
+                        "round robin, one batch per configuration per round; img/s = batch / median latency",
+                  title_justify="left")
+    for header in ("precision", "batch", "configuration", "img/s", f"vs {result['reference']}", "batches", "CV"):
         table.add_column(header, justify="left" if header in ("precision", "configuration") else "right")
     reference: dict[tuple[str, int], float] = {}
     for row in result["rows"]:
-        if row.name == "default":
+        if row.name == result["reference"]:
             reference[(row.precision, row.batch)] = row.ips
     for row in result["rows"]:
         ref = reference.get((row.precision, row.batch))
         ratio = row.ips / ref if ref else float("nan")
-        style = "bold" if row.name in ("default", "tuned") else None
+        style = "bold" if row.name in (result["reference"], "tuned") else None
         table.add_row(row.precision, str(row.batch), row.name, f"{row.ips:.1f}", f"{ratio:.2f}×",
                       str(len(row.latencies_ms)), f"{row.cv:.1%}", style=style)
     return table

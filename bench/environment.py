@@ -15,7 +15,7 @@ from typing import Any
 
 from gnet.system import cpu_flags, cpu_model, vector_extensions
 
-LIBRARIES = ("gnet", "numpy", "torch", "torchvision", "onnx", "onnxruntime", "onnxruntime-gpu",
+LIBRARIES = ("gnet", "numpy", "torch", "torchvision", "onnx", "onnxruntime", "onnxruntime-gpu", "openvino",
              "tensorrt", "cuda-python", "cuda-bindings", "pycuda", "rich", "matplotlib")
 NVIDIA_SMI_FIELDS = ("name", "driver_version", "memory.total", "clocks.sm", "clocks.mem",
                      "clocks.max.sm", "clocks.max.mem", "power.limit", "temperature.gpu", "pstate")
@@ -126,4 +126,16 @@ def collect(argv: list[str] | None = None) -> dict[str, Any]:
         "gpu": gpu_info(),
         "libraries": library_versions(),
         "onnxruntime_providers": onnxruntime_providers(),
+        "openvino": openvino_info(),
     }
+
+
+def openvino_info() -> dict[str, Any] | None:
+    """OpenVINO's version, its name for the CPU, and what it says the CPU can do (OPTIMIZATION_CAPABILITIES:
+    BF16 there is what gives a bf16 row); None without OpenVINO, and never raises."""
+    from gnet.export.openvino_runtime import environment, reason
+
+    try:
+        return environment()
+    except Exception as exc:  # noqa: BLE001 - a broken OpenVINO install must not stop the benchmark's report
+        return {"error": f"{type(exc).__name__}: {reason(exc, 160)}"}

@@ -70,6 +70,7 @@ def _row(runner: Runner, batch: int, io: str, timing: Timing, parity: Parity) ->
         parity=parity,
         settings=dict(runner.settings),
         notes=list(runner.notes),
+        runtime=runner.runtime,
     )
 
 

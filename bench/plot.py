@@ -9,7 +9,7 @@ from typing import Any
 from gnet.atomic import atomic_output
 from gnet.bench.results import ON_DEVICE
 
-PRECISION_MARKERS = {"fp32": "o", "fp16": "s", "int8": "^"}
+PRECISION_MARKERS = {"fp32": "o", "fp16": "s", "bf16": "D", "int8": "^"}
 
 
 def series_label(row: dict[str, Any]) -> str:

@@ -18,12 +18,12 @@ from gnet.bench.schema import validate
 from gnet.errors import GnetError, first_line
 
 CSV_COLUMNS = (
-    "weights", "image_size", "backend", "variant", "precision", "batch", "io", "device", "artifact",
+    "weights", "image_size", "backend", "runtime", "variant", "precision", "executed_precision", "batch", "io", "device", "artifact",
     "throughput_ips", "batches_per_s", "vs_torch_cpu_eager_fp32", "vs_ort_cpu_default_fp32",
     "min_ms", "mean_ms", "median_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "std_ms", "cv", "cv_warning",
     "iterations", "h2d_median_ms", "compute_median_ms", "d2h_median_ms", "setup_s",
     "parity_passed", "cosine_min", "max_abs", "rel_max", "top1_agreement", "top5_agreement", "accuracy",
-    "reference_accuracy", "parity_images", "cpu", "gpu", "timestamp_utc",
+    "reference_accuracy", "parity_images", "cpu", "vector_extensions", "gpu", "timestamp_utc",
 )
 
 
@@ -55,7 +55,8 @@ def csv_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     for r in doc["rows"]:
         lat, parity, stages = r["latency_ms"], r["parity"], r["stages_ms"]
         line = {
-            "weights": doc["weights"]["name"], "image_size": doc["image_size"],
+            "weights": doc["weights"]["name"], "image_size": doc["image_size"], "runtime": r.get("runtime", r["backend"]),
+            "executed_precision": (r.get("settings") or {}).get("executed_precision", r["precision"]),
             **{k: r[k] for k in ("backend", "variant", "precision", "batch", "io", "device", "artifact",
                                  "throughput_ips", "batches_per_s", "cv_warning", "setup_s")},
             **r["speedup"],
@@ -65,7 +66,7 @@ def csv_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "parity_passed": parity["passed"], "parity_images": parity["count"],
             **{k: parity[k] for k in ("cosine_min", "max_abs", "rel_max", "top1_agreement", "top5_agreement",
                                       "accuracy", "reference_accuracy")},
-            "cpu": env["cpu"]["model"], "gpu": gpu, "timestamp_utc": env["timestamp_utc"],
+            "cpu": env["cpu"]["model"], "vector_extensions": env["cpu"].get("vector_extensions", ""), "gpu": gpu, "timestamp_utc": env["timestamp_utc"],
         }
         out.append(line)
     return out

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from gnet.bench.best_cpu import best_cpu_lines
 from gnet.bench.engine_builds import summary_line
 from gnet.bench.results import ON_DEVICE
 from gnet.bench.stats import CV_WARNING
@@ -103,23 +104,6 @@ def caption(doc: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def best_cpu_lines(doc: dict[str, Any]) -> list[str]:
-    """One sentence per batch: the fastest CPU path that passes parity and its two speed-ups."""
-    lines = []
-    for best in doc.get("best_cpu", []):
-        eager = best.get("vs_torch_cpu_eager_fp32")
-        ort = best.get("vs_ort_cpu_default_fp32")
-        ratios = []
-        if eager is not None:
-            ratios.append(f"{eager:.2f}× PyTorch eager FP32")
-        if ort is not None:
-            ratios.append(f"{ort:.2f}× ONNX Runtime FP32 with default options")
-        lines.append(f"best CPU path at batch {best['batch']}: {best['backend']}:{best['variant']} {best['precision']} "
-                     f"= {best['throughput_ips']:.1f} img/s, top-1 agreement {best['top1_agreement']:.1%}"
-                     + (f" — {', '.join(ratios)}" if ratios else ""))
-    return lines
-
-
 def unavailable_table(doc: dict[str, Any]) -> Table | None:
     """What did not run, grouped by backend and reason (every combination is in the JSON)."""
     groups: OrderedDict[tuple[str, str, str], dict[str, list[str]]] = OrderedDict()
@@ -162,7 +146,7 @@ def render(doc: dict[str, Any]) -> Group:
         parts.append(results_table(doc))
     else:
         parts.append(Text("no backend could run here", style="bold red"))
-    for line in best_cpu_lines(doc):
+    for line in best_cpu_lines(doc.get("best_cpu", [])):
         parts.append(Text(line, style="bold"))
     noisy = sum(1 for r in doc["rows"] if r["cv_warning"])
     if noisy:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gnet.bench.best_cpu import summarize_best_cpu
 from gnet.bench.stats import CV_WARNING, LatencyStats
 from gnet.export.metrics import ParityMetrics
 from gnet.export.tolerances import TOLERANCES, Tolerance
@@ -66,10 +67,12 @@ class Row:
     parity: Parity
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    runtime: str = ""  # the runtime a user deploys the row with (Runner.runtime)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "backend": self.backend,
+            "runtime": self.runtime or self.backend,
             "variant": self.variant,
             "precision": self.precision,
             "batch": self.batch,
@@ -108,29 +111,6 @@ def add_speedups(rows: list[dict[str, Any]]) -> None:
             ref = refs.get((*key, row["batch"]))
             speedup[name] = row["throughput_ips"] / ref if ref else None
         row["speedup"] = speedup
-
-
-def summarize_best_cpu(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per batch size: the fastest CPU row that passes parity, with its two speed-ups (requirement 5)."""
-    best: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        if row["device"] != "cpu" or not row["parity"]["passed"]:
-            continue
-        current = best.get(row["batch"])
-        if current is None or row["throughput_ips"] > current["throughput_ips"]:
-            best[row["batch"]] = row
-    return [
-        {
-            "batch": batch,
-            "backend": row["backend"],
-            "variant": row["variant"],
-            "precision": row["precision"],
-            "throughput_ips": row["throughput_ips"],
-            "top1_agreement": row["parity"]["top1_agreement"],
-            **row["speedup"],
-        }
-        for batch, row in sorted(best.items())
-    ]
 
 
 @dataclass(frozen=True)

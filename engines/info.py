@@ -1,5 +1,5 @@
-"""``gnet info``: what this machine has for each backend (torch/CUDA, ONNX Runtime, TensorRT, TensorRT-RTX,
-cuda-python/pycuda)."""
+"""``gnet info``: what this machine has for each backend (CPU, OpenVINO, torch/CUDA, ONNX Runtime, TensorRT,
+TensorRT-RTX, cuda-python/pycuda)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,21 @@ def _onnxruntime_rows() -> list[InfoRow]:
             InfoRow("onnxruntime providers", ", ".join(providers), "CPUExecutionProvider" in providers)]
 
 
+def _cpu_rows() -> list[InfoRow]:
+    """The CPU and its vector extensions (what the CPU figures depend on), and OpenVINO's view of it."""
+    from gnet.export import openvino_runtime
+    from gnet.system import cpu_model, vector_extensions
+
+    rows = [InfoRow("CPU", f"{cpu_model()} ({vector_extensions()})")]
+    if openvino_runtime.version() is None:
+        return rows + [InfoRow("openvino", f"not installed ({openvino_runtime.INSTALL})", False)]
+    try:
+        capabilities = ", ".join(openvino_runtime.capabilities())
+    except Exception as exc:  # a broken install: report, never fail
+        return rows + [InfoRow("openvino", f"{openvino_runtime.version()}; not usable ({openvino_runtime.reason(exc)})", False)]
+    return rows + [InfoRow("openvino", f"{openvino_runtime.version()}; CPU OPTIMIZATION_CAPABILITIES: {capabilities}", True)]
+
+
 def _cuda_binding_rows() -> list[InfoRow]:
     from gnet.engines.cuda_python_backend import CudaPythonBackend
     from gnet.engines.pycuda_backend import PyCudaBackend
@@ -106,6 +121,7 @@ def machine_info() -> list[InfoRow]:
 
     rows = [InfoRow("gnet", gnet.__version__),
             InfoRow("python", f"{platform.python_version()} on {platform.system()} {platform.machine()}")]
+    rows += _cpu_rows()
     rows += _torch_rows()
     rows += _onnxruntime_rows()
     try:

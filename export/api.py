@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from gnet import defaults
 from gnet.defaults import ARTIFACT_NAMES, artifact_name, artifact_variant
@@ -16,7 +18,7 @@ from gnet.export.hashing import sha256_file
 from gnet.export.images import ImageSet, load_images
 from gnet.export.onnx_export import ExportResult, check_interface, export_fp32
 from gnet.export.ort import load_onnx
-from gnet.export.parity import ParityReport, check_onnx
+from gnet.export.parity import ParityReport, check_logits, check_onnx
 from gnet.export.reference import torch_logits
 from gnet.export.sqnr import LayerNoise, layer_noise
 from gnet.export.weights import LoadedModel, load_weights
@@ -163,6 +165,7 @@ class CheckResult:
     loaded: LoadedModel
     layer_noise: list[LayerNoise] | None = None  # Q/DQ models: SQNR per quantized layer, lowest first
     fp32_reference: Path | None = None  # the FP32 ONNX the accumulated noise was measured against
+    notes: list[str] = field(default_factory=list)
 
 
 def is_qdq(model) -> bool:
@@ -179,6 +182,25 @@ def find_source_fp32(qdq_path: Path, meta: dict) -> Path | None:
     return None
 
 
+def parity_inputs(name: str | Path, meta: dict, check: Callable[[int, int], None], weights: str | None = None,
+                  seed: int = 0, images: str | Path | None = None) -> tuple[LoadedModel, ImageSet, np.ndarray]:
+    """What re-proving an artifact needs: the weights it records (or ``weights``), refused when they are not
+    the ones it was made from; its interface checked by ``check(num_classes, image_size)``; the parity images,
+    and PyTorch FP32's logits on them."""
+    spec = weights or meta.get("weights_spec")
+    if not spec:
+        raise GnetError(f"{name} records no weights", "it was not written by gnet", "pass --weights")
+    loaded = load_weights(spec, seed=seed, transform_input=meta.get("transform_input_folded"))
+    recorded = meta.get("weights_sha256")
+    if recorded and recorded != loaded.weights_sha256:
+        raise GnetError(f"{name} was exported from other weights",
+                        f"they had SHA-256 {recorded[:12]}…, but {loaded.weights} has {loaded.weights_sha256[:12]}…")
+    size = int(meta.get("image_size") or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE)
+    check(loaded.num_classes, size)
+    data = parity_images(loaded, images, size)
+    return loaded, data, torch_logits(loaded.model, data.data)
+
+
 def check_model(
     onnx_path: str | Path,
     weights: str | None = None,
@@ -186,21 +208,13 @@ def check_model(
     images: str | Path | None = None,
     batches: Sequence[int] | None = None,
 ) -> CheckResult:
-    """Re-run the parity check of an existing ONNX against PyTorch FP32 with the weights it came from."""
+    """Re-run the parity check of an existing ONNX (or OpenVINO IR) against PyTorch FP32 with the weights it came from."""
+    if Path(onnx_path).suffix in (defaults.IR_SUFFIX, defaults.IR_WEIGHTS_SUFFIX):
+        return check_ir(onnx_path, weights, seed, images, batches)
     model = load_onnx(onnx_path)
     meta = metadata.read_checked(model, str(onnx_path))
-    spec = weights or meta.get("weights_spec")
-    if not spec:
-        raise GnetError(f"{onnx_path} records no weights", "it was not written by gnet", "pass --weights")
-    loaded = load_weights(spec, seed=seed, transform_input=meta.get("transform_input_folded"))
-    recorded = meta.get("weights_sha256")
-    if recorded and recorded != loaded.weights_sha256:
-        raise GnetError(f"{onnx_path} was exported from other weights",
-                        f"they had SHA-256 {recorded[:12]}…, but {loaded.weights} has {loaded.weights_sha256[:12]}…")
-    size = int(meta.get("image_size") or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE)
-    check_interface(model, loaded.num_classes, size)
-    data = parity_images(loaded, images, size)
-    reference = torch_logits(loaded.model, data.data)
+    loaded, data, reference = parity_inputs(onnx_path, meta, lambda classes, size: check_interface(model, classes, size),
+                                            weights, seed, images)
     precision = str(meta.get("precision", "fp32"))
     report = check_onnx(onnx_path, reference, data, precision, loaded.weights, batches, trained=loaded.trained,
                         trained_image_size=loaded.image_size)
@@ -209,3 +223,72 @@ def check_model(
         fp32 = find_source_fp32(Path(onnx_path), meta)
         noise = layer_noise(onnx_path, data, fp32)
     return CheckResult(parity=report, metadata=meta, loaded=loaded, layer_noise=noise, fp32_reference=fp32)
+
+
+def _ir_parity(model, name: str, meta: dict, loaded: LoadedModel, data: ImageSet, reference,
+               batches: Sequence[int] | None) -> tuple[ParityReport, str]:
+    """An OpenVINO IR on the CPU against PyTorch's ``reference`` logits (the precision hint forced as the bench
+    forces it), and what OpenVINO really ran, in words."""
+    from gnet.export.openvino_runtime import compile_cpu, executed, infer_batched, read_back
+
+    precision = str(meta.get("precision", "fp32"))
+    compiled = compile_cpu(model, precision, name=name)
+    report = check_logits(name, lambda images, batch: infer_batched(compiled, images, batch), reference, data,
+                          precision, loaded.weights, batches, trained=loaded.trained,
+                          trained_image_size=loaded.image_size)
+    return report, executed(read_back(compiled))
+
+
+def check_ir(xml_path: str | Path, weights: str | None = None, seed: int = 0, images: str | Path | None = None,
+             batches: Sequence[int] | None = None) -> CheckResult:
+    """``gnet check MODEL.xml``: an OpenVINO IR against PyTorch FP32 with the weights its metadata records."""
+    from gnet.export.openvino_ir import check_interface as check_ir_interface
+    from gnet.export.openvino_ir import ir_metadata, read_ir
+    from gnet.export.openvino_runtime import version
+
+    xml = Path(xml_path)
+    if xml.suffix == defaults.IR_WEIGHTS_SUFFIX:
+        raise UsageError(f"{xml} holds only an OpenVINO IR's weights", remedy=f"pass {xml.with_suffix(defaults.IR_SUFFIX)}")
+    model = read_ir(xml)
+    meta = metadata.checked(ir_metadata(model), str(xml))
+    loaded, data, reference = parity_inputs(xml, meta, lambda classes, size: check_ir_interface(model, classes, size),
+                                            weights, seed, images)
+    report, ran = _ir_parity(model, xml.name, meta, loaded, data, reference, batches)
+    return CheckResult(parity=report, metadata=meta, loaded=loaded, notes=[f"OpenVINO {version()} ran it as {ran}"])
+
+
+@dataclass
+class OpenVinoResult:
+    """What ``export_openvino`` wrote and proved."""
+
+    path: Path
+    weights_path: Path
+    parity: ParityReport
+    metadata: dict
+    notes: list[str] = field(default_factory=list)
+
+
+def export_openvino(onnx_path: str | Path, output: str | Path | None = None, weights: str | None = None, seed: int = 0,
+                    images: str | Path | None = None, batches: Sequence[int] | None = None) -> OpenVinoResult:
+    """A gnet ONNX file (any precision) → OpenVINO IR (``.xml`` + ``.bin``, beside it unless ``output``), with
+    gnet's metadata, written only once the saved files match PyTorch FP32 within the precision's tolerance."""
+    from gnet.export.openvino_ir import write_ir
+    from gnet.export.openvino_runtime import core, version
+
+    core()  # NotAvailable without OpenVINO, before any work
+    source = Path(onnx_path)
+    model = load_onnx(source)
+    meta = metadata.read_checked(model, str(source))
+    loaded, data, reference = parity_inputs(source, meta, lambda classes, size: check_interface(model, classes, size),
+                                            weights, seed, images)
+    xml = Path(output) if output else source.with_name(defaults.ir_name(source.name))
+    ran: list[str] = []
+
+    def prove(ir_model) -> ParityReport:
+        report, executed = _ir_parity(ir_model, xml.name, meta, loaded, data, reference, batches)
+        ran.append(executed)
+        return report
+
+    report = write_ir(source, xml, prove)
+    return OpenVinoResult(path=xml, weights_path=xml.with_suffix(defaults.IR_WEIGHTS_SUFFIX), parity=report,
+                          metadata=meta, notes=[f"OpenVINO {version()} ran it as {ran[0]}"])

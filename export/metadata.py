@@ -26,13 +26,17 @@ def stamp(model: onnx.ModelProto, values: dict[str, Any]) -> None:
 
 def read(model: onnx.ModelProto) -> dict[str, Any]:
     """All ``gnet.*`` entries, JSON-decoded where they are JSON."""
+    return decode({prop.key[len(PREFIX):]: prop.value for prop in model.metadata_props if prop.key.startswith(PREFIX)})
+
+
+def decode(values: dict[str, str]) -> dict[str, Any]:
+    """Stamped string values JSON-decoded where they are JSON (an OpenVINO IR carries the same strings)."""
     out: dict[str, Any] = {}
-    for prop in model.metadata_props:
-        if prop.key.startswith(PREFIX):
-            try:
-                out[prop.key[len(PREFIX):]] = json.loads(prop.value)
-            except json.JSONDecodeError:
-                out[prop.key[len(PREFIX):]] = prop.value
+    for key, value in values.items():
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
     return out
 
 
@@ -58,7 +62,11 @@ def read_checked(model: onnx.ModelProto, where: str) -> dict[str, Any]:
     The metadata of a file is user input: an edited or foreign ``gnet.image_size = "abc"`` must be one
     sentence, not a traceback where it is first used.
     """
-    meta = read(model)
+    return checked(read(model), where)
+
+
+def checked(meta: dict[str, Any], where: str) -> dict[str, Any]:
+    """``meta`` (an ONNX's or an OpenVINO IR's gnet metadata, decoded), refusing an entry of the wrong type or range."""
     for key, (wanted, ok) in _CHECKS.items():
         if key in meta and not ok(meta[key]):
             raise GnetError(f"{where} has unusable gnet metadata", f"gnet.{key} is {meta[key]!r}, not {wanted}",

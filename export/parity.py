@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,8 +70,18 @@ def parity_batches(count: int, requested: Sequence[int] | None = None) -> list[i
     return sorted({1, min(8, count)})
 
 
-def check_onnx(
-    onnx_path: str | Path,
+def check_onnx(onnx_path: str | Path, reference: np.ndarray, images: ImageSet, precision: str, weights: str,
+               batches: Sequence[int] | None = None, **judged: Any) -> ParityReport:
+    """Run ``onnx_path`` with ONNX Runtime (CPU) and compare with PyTorch's ``reference`` logits at each batch
+    size (``judged``: ``tolerance``, ``trained``, ``trained_image_size`` as for :func:`check_logits`)."""
+    session = cpu_session(onnx_path)
+    return check_logits(Path(onnx_path).name, lambda data, batch: run_batched(session, data, batch), reference,
+                        images, precision, weights, batches, **judged)
+
+
+def check_logits(
+    artifact: str,
+    run: Callable[[np.ndarray, int], np.ndarray],
     reference: np.ndarray,
     images: ImageSet,
     precision: str,
@@ -80,19 +91,19 @@ def check_onnx(
     trained: bool = True,
     trained_image_size: int | None = None,
 ) -> ParityReport:
-    """Run ``onnx_path`` with ONNX Runtime (CPU) and compare with PyTorch's ``reference`` logits.
+    """Compare ``run(images, batch)`` (any runtime's logits, ``batch`` images at a time) with PyTorch's
+    ``reference`` logits at each parity batch size.
 
     ``trained_image_size``: the size the weights were trained at, when known; measured at another
     size, their accuracy means nothing and the report says so (parity still does).
     """
     tol = tolerance or tolerance_for(precision, trained)
-    session = cpu_session(onnx_path)
     rows = []
     for batch in parity_batches(len(images), batches):
-        metrics = compare_logits(reference, run_batched(session, images.data, batch), images.labels)
+        metrics = compare_logits(reference, run(images.data, batch), images.labels)
         rows.append(ParityRow(batch=batch, metrics=metrics, violations=tol.violations(metrics)))
     return ParityReport(
-        artifact=Path(onnx_path).name, precision=precision, images=images.source,
+        artifact=artifact, precision=precision, images=images.source,
         weights=weights, tolerance=tol, rows=rows,
         accuracy_caveat=accuracy_caveat(trained_image_size, int(images.data.shape[-1])),
     )

@@ -83,17 +83,41 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
-        # mkstemp creates 0600 files; give the artifact the permissions a plain open() would have.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, dest)
+        with _disk_trouble_in_one_sentence(dest, "the previous file was kept"):
+            yield tmp
+            # mkstemp creates 0600 files; give the artifact the permissions a plain open() would have.
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _disk_trouble_in_one_sentence(dest: Path, kept: str) -> Iterator[None]:
+    """A full disk (or a quota, a read-only file system) while writing ``dest`` becomes one sentence."""
+    try:
+        yield
     except OSError as exc:
         if exc.errno not in _NO_SPACE:
             raise
         raise GnetError(f"cannot write {dest}", _NO_SPACE[exc.errno],
-                        "free some space (or write elsewhere with -o); the previous file was kept") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+                        f"free some space (or write elsewhere with -o); {kept}") from None
+
+
+@contextlib.contextmanager
+def atomic_files(*paths: Path) -> Iterator[list[Path]]:
+    """:func:`atomic_output` for files that belong together (an OpenVINO IR's .bin and .xml): yield the same
+    names in a staging folder beside the first (``.<name>.gnet-tmp-<pid>-…``), and move each onto its path,
+    in the order given, only if the block succeeds; otherwise nothing is touched."""
+    dest = [Path(p) for p in paths]
+    ensure_writable_dir(dest[0])
+    remove_stale(dest[0].parent)
+    with (_disk_trouble_in_one_sentence(dest[-1], "the previous files were kept"),
+          tempfile.TemporaryDirectory(prefix=f".{dest[0].name}{TEMP_MARK}{os.getpid()}-", dir=dest[0].parent) as tmp):
+        staged = [Path(tmp) / p.name for p in dest]
+        yield staged
+        for source, target in zip(staged, dest):
+            os.replace(source, target)
 
 
 @contextlib.contextmanager

@@ -10,7 +10,11 @@ from pathlib import Path
 
 # --- precisions and the ONNX artifacts that carry them ----------------------------------------------
 PRECISIONS = ("fp32", "fp16", "int8")
-"""Every precision gnet exports, builds and benchmarks, in report order."""
+"""Every precision gnet writes as a file (ONNX graph, engine), in report order."""
+
+BENCH_PRECISIONS = ("fp32", "fp16", "bf16", "int8")
+"""Every precision ``gnet-bench`` measures, in report order: :data:`PRECISIONS` plus ``bf16``, which is never a
+file but a runtime's execution of the FP32 graph (OpenVINO on a CPU with BF16); a runner lists which it runs."""
 
 INT8_TARGETS = ("tensorrt", "cpu")
 """tensorrt: symmetric int8 Q/DQ for engines; cpu: u8 activations / s8 weights for ONNX Runtime on CPUs."""
@@ -24,6 +28,10 @@ ARTIFACT_NAMES = {
     "int8-cpu": "googlenet_int8_cpu.qdq.onnx",  # u8 activations / s8 weights, for ONNX Runtime on CPUs
 }
 """The ONNX file of each artifact variant (``int8-cpu`` is gnet's CPU-format INT8)."""
+
+IR_SUFFIX = ".xml"
+IR_WEIGHTS_SUFFIX = ".bin"
+"""An OpenVINO IR is a pair: the graph (``.xml``) and its weights (``.bin``, same stem, beside it)."""
 
 MODEL_NAME = "googlenet"
 RUNTIMES = ("auto", "tensorrt", "tensorrt-rtx")
@@ -50,6 +58,11 @@ def artifact_name(variant: str) -> str:
 def artifact_variant(precision: str, int8_target: str = "tensorrt") -> str:
     """The artifact variant a precision (and, for INT8, its target) is written as."""
     return "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
+
+
+def ir_name(onnx_name: str) -> str:
+    """The OpenVINO IR made from an ONNX file: ``googlenet_fp32.onnx`` → ``googlenet_fp32.xml``."""
+    return str(Path(onnx_name).with_suffix(IR_SUFFIX))
 
 
 def plan_name(precision: str, runtime: str = "tensorrt") -> str:

@@ -54,9 +54,17 @@ def test_calibration_methods_match_onnx_runtime_mapping():
     assert tuple(CALIBRATION_METHODS) == defaults.CALIBRATION_METHODS
 
 
+def test_bench_precisions_are_the_file_precisions_plus_bf16():
+    assert set(defaults.BENCH_PRECISIONS) == {*defaults.PRECISIONS, "bf16"}
+    assert [p for p in defaults.BENCH_PRECISIONS if p in defaults.PRECISIONS] == list(defaults.PRECISIONS)  # same order
+    assert "bf16" not in defaults.ARTIFACT_NAMES  # never a file
+    assert defaults.ir_name(defaults.artifact_name("int8-cpu")) == "googlenet_int8_cpu.qdq.xml"
+
+
 def test_make_install_installs_tensorrt_rtx_so_the_real_tensorrt_tests_run():
     import tomllib
 
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     assert any(dep.startswith("tensorrt-rtx") for dep in project["optional-dependencies"]["rtx"])
-    assert "-e '.[dev,rtx]'" in (REPO_ROOT / "Makefile").read_text()
+    extras = re.search(r"pip install --quiet -e '\.\[([a-z,-]+)\]'", (REPO_ROOT / "Makefile").read_text())
+    assert extras and {"dev", "rtx", "openvino"} <= set(extras.group(1).split(","))  # openvino: issue 13

@@ -20,6 +20,7 @@ from gnet.export.api import export_model
 from gnet.export.calibration import CALIBRATION_METHODS, CalibrationSettings
 from gnet.export.fixture import fixture_available
 from gnet.export.parity import ParityError
+from gnet.system import cpu_model, vector_extensions
 
 
 def main() -> int:
@@ -27,7 +28,8 @@ def main() -> int:
     if not fixture_available():
         console.print(f"{FIXTURE_CHECKPOINT} is missing: run `make fixture` first")
         return 1
-    table = Table(title=f"calibration methods on the fixture ({FIXTURE_CHECKPOINT}); 200 calibration / 540 held-out digits")
+    table = Table(title=f"calibration methods on the fixture ({FIXTURE_CHECKPOINT}); 200 calibration / 540 held-out digits; "
+                        f"{cpu_model()} ({vector_extensions()})")
     for column in ("target", "method", "s (calibrate, quantize, check)", "cos min", "top-1 agree", "accuracy", "drop (pt)"):
         table.add_column(column, justify="right")
     with tempfile.TemporaryDirectory(prefix="gnet-study-") as tmp:

@@ -24,6 +24,7 @@ from gnet.export.api import parity_images, prepare_artifacts
 from gnet.export.fixture import fixture_available
 from gnet.export.reference import torch_logits
 from gnet.export.weights import load_weights
+from gnet.system import cpu_model, vector_extensions
 
 ROWS = (("FP32", "fp32", "fp32"), ("FP16", "fp16", "fp16"), ("INT8 (TensorRT format)", "int8", "int8"),
         ("INT8 (CPU format)", "int8", "int8-cpu"))
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = torch_logits(loaded.model, images.data)
     paths = prepare_artifacts(loaded, Path(args.artifacts), size, [variant for _, _, variant in ROWS])
     table = Table(title=f"{FIXTURE_CHECKPOINT} at {size} px: parity on {len(images)} held-out digits, "
-                        f"ONNX Runtime CPU (default session) at batch {args.batch}")
+                        f"ONNX Runtime CPU (default session) at batch {args.batch}; {cpu_model()} ({vector_extensions()})")
     for column in ("ONNX", "cos min", "max|Δ|", "top-1 agree", "accuracy (ref)", "img/s", "p50 ms", "CV"):
         table.add_column(column, justify="right")
     for label, precision, variant in ROWS:

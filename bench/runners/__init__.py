@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from gnet.bench.results import Unavailable
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
+from gnet.bench.runners.openvino_cpu import OpenVinoCpuRunner
 from gnet.bench.runners.ort_cpu import OrtCpuRunner
 from gnet.bench.runners.ort_cuda import OrtCudaRunner
 from gnet.bench.runners.ort_trt import OrtTensorrtRunner
@@ -13,16 +14,20 @@ from gnet.bench.runners.torch_cpu import TorchCpuRunner
 from gnet.bench.runners.torch_cuda import TorchCudaRunner
 from gnet.bench.runners.trt_engine import TrtRunner
 from gnet.bench.runners.trt_rtx import TrtRtxRunner
-from gnet.defaults import PRECISIONS
+from gnet.defaults import BENCH_PRECISIONS
 from gnet.errors import UsageError, first_line
 
-__all__ = ["BACKENDS", "Availability", "PrepareContext", "Runner", "Unavailable", "discover", "parse_backends"]
+__all__ = ["ALIASES", "BACKENDS", "Availability", "PrepareContext", "Runner", "Unavailable", "discover", "parse_backends"]
 
 BACKENDS: dict[str, type[Runner]] = {
     cls.backend: cls
-    for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OrtCudaRunner, OrtTensorrtRunner, TrtRunner, TrtRtxRunner)
+    for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OpenVinoCpuRunner, OrtCudaRunner, OrtTensorrtRunner,
+                TrtRunner, TrtRtxRunner)
 }
 """Every backend gnet knows, in the order the reports list them."""
+
+ALIASES = {"openvino": "openvino-cpu"}
+"""Other names ``--backend`` accepts (OpenVINO has one backend here, its CPU plugin)."""
 
 
 def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | None]]:
@@ -41,6 +46,7 @@ def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | N
         if not item:
             continue
         name, _, variant = item.partition(":")
+        name = ALIASES.get(name, name)
         cls = BACKENDS.get(name)
         if cls is None:
             raise UsageError(f"unknown backend {name!r}", remedy=f"choose from {', '.join(BACKENDS)} "
@@ -62,27 +68,31 @@ def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | N
 
 
 def parse_precisions(value: str | Sequence[str] | None) -> list[str]:
-    """``"fp32,int8"`` → ``["fp32", "int8"]`` in canonical order; None → all three."""
+    """``"fp32,int8"`` → ``["fp32", "int8"]`` in canonical order; None → every bench precision."""
     if value is None or value == "":
-        return list(PRECISIONS)
+        return list(BENCH_PRECISIONS)
     items = [p.strip().lower() for p in (value.split(",") if isinstance(value, str) else value) if p.strip()]
-    bad = [p for p in items if p not in PRECISIONS]
+    bad = [p for p in items if p not in BENCH_PRECISIONS]
     if bad or not items:
-        raise UsageError(f"unknown precision {bad[0] if bad else value!r}", remedy=f"choose from {', '.join(PRECISIONS)}")
-    return [p for p in PRECISIONS if p in items]
+        raise UsageError(f"unknown precision {bad[0] if bad else value!r}",
+                         remedy=f"choose from {', '.join(BENCH_PRECISIONS)}")
+    return [p for p in BENCH_PRECISIONS if p in items]
 
 
 def discover(
     backends: Sequence[tuple[str, str | None]], precisions: Sequence[str]
 ) -> tuple[list[Runner], list[Unavailable]]:
-    """Instantiate every selected runner; split them into those that can run here and those that cannot."""
+    """Instantiate every selected runner; split them into those that can run here and those that cannot.
+
+    A combination that is no row of its backend (``bf16`` on ONNX Runtime, the TensorRT-format variant of
+    OpenVINO in FP32) is skipped silently: it is not unavailable, it does not exist."""
     ready: list[Runner] = []
     missing: list[Unavailable] = []
     for name, only_variant in backends:
         cls = BACKENDS[name]
         for precision in precisions:
             for variant in cls.variants:
-                if only_variant and variant != only_variant:
+                if (only_variant and variant != only_variant) or not cls.is_row(variant, precision):
                     continue
                 runner = cls(variant, precision)
                 try:

@@ -53,9 +53,13 @@ class Runner(ABC):
     """One backend × variant × precision. Subclasses set ``backend`` and ``device``."""
 
     backend: ClassVar[str]
+    runtime: ClassVar[str] = ""
+    """The runtime a user deploys this row with, named as its package: torch, onnxruntime, openvino, tensorrt,
+    tensorrt-rtx (the TensorRT runners' plans record the same name in their manifest)."""
     device: ClassVar[str] = "cpu"  # "cpu" or "cuda"
     variants: ClassVar[tuple[str, ...]] = ("default",)
     precisions: ClassVar[tuple[str, ...]] = PRECISIONS
+    """The precisions it has rows for; the others (``bf16`` for most) are not rows at all, not even unavailable ones."""
 
     def __init__(self, variant: str, precision: str) -> None:
         self.variant = variant
@@ -64,6 +68,11 @@ class Runner(ABC):
         self.settings: dict[str, Any] = {}  # what this row ran with, recorded in the reports
         self.notes: list[str] = []
         self.artifact_path: Path | None = None
+
+    @classmethod
+    def is_row(cls, variant: str, precision: str) -> bool:
+        """Whether ``variant`` × ``precision`` is a row of this backend (discovery skips the others silently)."""
+        return precision in cls.precisions
 
     @property
     def name(self) -> str:

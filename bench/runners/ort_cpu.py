@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from gnet.bench.runners.autotune import fastest_layout
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
-from gnet.bench.runners.ort_autotune import fastest_layout, layouts
+from gnet.bench.runners.ort_autotune import layouts
 from gnet.bench.runners.ort_options import OrtTuning, ensure_optimized, session_options, tuned
 from gnet.errors import GnetError, first_line
 from gnet.system import physical_cores
@@ -52,6 +53,7 @@ class OrtCpuRunner(Runner):
     """
 
     backend = "ort-cpu"
+    runtime = "onnxruntime"
     device = "cpu"
     variants = ("default", "tuned")
 

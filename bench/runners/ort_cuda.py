@@ -20,6 +20,7 @@ class OrtCudaRunner(Runner):
     """
 
     backend = "ort-cuda"
+    runtime = "onnxruntime"
     device = "cuda"
     provider = "CUDAExecutionProvider"
     supports_stages = True

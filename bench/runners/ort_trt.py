@@ -13,6 +13,7 @@ class OrtTensorrtRunner(OrtCudaRunner):
     """ONNX Runtime's TensorRT execution provider (engines cached under the artifacts folder)."""
 
     backend = "ort-trt"
+    runtime = "onnxruntime"
     provider = "TensorrtExecutionProvider"
 
     def available(self) -> Availability:

@@ -16,6 +16,7 @@ class TorchCpuRunner(TorchRunner):
     """PyTorch on the CPU: eager FP32 is the baseline every other row is compared with."""
 
     backend = "torch-cpu"
+    runtime = "torch"
     device = "cpu"
     variants = ("eager", "channels_last", "compile")
 

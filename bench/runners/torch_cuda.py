@@ -19,6 +19,7 @@ class TorchCudaRunner(TorchRunner):
     """
 
     backend = "torch-cuda"
+    runtime = "torch"
     device = "cuda"
     variants = ("eager", "channels_last", "cuda_graphs", "compile")
     precisions = ("fp32", "fp16", "int8")

@@ -12,11 +12,12 @@ from rich.markup import escape
 
 from gnet import defaults
 from gnet.cli.common import WEIGHTS_HELP, console, err_console, handle_errors, parse_batches
+from gnet.errors import UsageError
 
-BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, ort-cuda, "
-                "ort-trt, trt, trt-rtx (e.g. ort-cpu:tuned,torch-cpu:eager) [default: all; unavailable ones are listed "
-                "with why; with trt-rtx the TensorRT-RTX build time per precision is reported even where its plans "
-                "cannot run].")
+BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, openvino-cpu "
+                "(or openvino), ort-cuda, ort-trt, trt, trt-rtx (e.g. ort-cpu:tuned,openvino:trt-qdq) [default: all; "
+                "unavailable ones are listed with why; with trt-rtx the TensorRT-RTX build time per precision is "
+                "reported even where its plans cannot run].")
 
 
 def _check_outputs(*paths: str | None) -> None:
@@ -30,7 +31,9 @@ def _check_outputs(*paths: str | None) -> None:
 
 @click.command("bench", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--backend", "backends", help=BACKEND_HELP)
-@click.option("--precision", "precisions", help=f"Comma-separated precisions among {', '.join(defaults.PRECISIONS)} [default: all].")
+@click.option("--precision", "precisions",
+              help=f"Comma-separated precisions among {', '.join(defaults.BENCH_PRECISIONS)} [default: all; bf16 is "
+                   "OpenVINO's BF16 execution of the FP32 graph, on CPUs with BF16 only].")
 @click.option("--batch", "batches", default=str(defaults.BENCH_BATCH), show_default=True, help="Batch sizes to sweep, e.g. 1,8,64.")
 @click.option("--threads", type=click.IntRange(1, 1024), help="CPU threads for every CPU backend [default: each backend's own; the tuned ORT row uses the physical cores].")
 @click.option("--warmup-ms", default=200.0, show_default=True, type=click.FloatRange(0), help="Warm-up time per row (trtexec's --warmUp).")
@@ -51,11 +54,13 @@ def _check_outputs(*paths: str | None) -> None:
 @click.option("--baseline", help="An earlier --json file: print speed-ups and regressions against it.")
 @click.option("--list", "list_only", is_flag=True, help="Only list the backends and whether each can run here.")
 @click.option("--ort-ablation", is_flag=True, help="Instead of the table: measure what each ONNX Runtime CPU option buys (ort-cpu, each --precision and --batch).")
+@click.option("--openvino-ablation", is_flag=True, help="Instead of the table: measure what each OpenVINO CPU option buys (hints, streams, requests, threads, pinning), with ONNX Runtime's default in the same round robin.")
 @handle_errors
 def bench_cmd(backends: str | None, precisions: str | None, batches: str, threads: int | None, warmup_ms: float,
               duration_s: float, min_iterations: int, on_device: bool, weights: str, seed: int, image_size: int | None,
               images: str | None, parity_limit: int | None, artifacts: str, json_path: str | None, csv_path: str | None,
-              plot_path: str | None, baseline: str | None, list_only: bool, ort_ablation: bool) -> None:
+              plot_path: str | None, baseline: str | None, list_only: bool, ort_ablation: bool,
+              openvino_ablation: bool) -> None:
     """Run every backend that can run here; print one table of parity with PyTorch FP32 and speed.
 
     \b
@@ -70,6 +75,8 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
       gnet bench --backend ort-cpu,torch-cpu --precision fp32,int8 --batch 1,8,64 --json run.json --plot run.png
       gnet bench --batch 64 --baseline run.json
       gnet bench --ort-ablation --precision int8 --batch 64
+      gnet bench --backend openvino,ort-cpu --precision fp32,bf16,int8 --batch 1,64
+      gnet bench --openvino-ablation --precision fp32,int8 --batch 64
     """
     from gnet.bench.config import BenchConfig
     from gnet.bench.harness import run_benchmark
@@ -92,8 +99,10 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
         from gnet.bench.report_files import read_results
 
         old = read_results(baseline)
-    if ort_ablation:
-        _ablation(config)
+    if ort_ablation or openvino_ablation:
+        if ort_ablation and openvino_ablation:
+            raise UsageError("--ort-ablation and --openvino-ablation are two runs", remedy="pass one of them")
+        _ablation(config, "openvino" if openvino_ablation else "ort")
         return
     with RichProgress(err_console) as progress:
         doc = run_benchmark(config, progress, argv=_argv())
@@ -126,12 +135,13 @@ def _wide(width: int) -> Console:
     return Console(width=max(console.width, width), highlight=False, emoji=False)
 
 
-def _ablation(config: Any) -> None:
+def _ablation(config: Any, runtime: str) -> None:
     from gnet.bench.ablation import ablation_table, run_ablation
+    from gnet.bench.openvino_ablation import run_openvino_ablation
     from gnet.bench.progress import RichProgress
 
     with RichProgress(err_console) as progress:
-        result = run_ablation(config, progress)
+        result = (run_openvino_ablation if runtime == "openvino" else run_ablation)(config, progress)
     _wide(110).print(ablation_table(result))
 
 

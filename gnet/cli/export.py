@@ -106,16 +106,19 @@ def calibration_progress() -> Iterator[Callable[[int, int], None]]:
 @click.option("--batches", "batches", help="Batch sizes, e.g. 1,8 [default: 1,8].")
 @handle_errors
 def check_cmd(model: str, weights: str | None, seed: int, images: str | None, batches: str | None) -> None:
-    """Re-run the parity check of an existing ONNX file against PyTorch FP32.
+    """Re-run the parity check of an existing ONNX file (or OpenVINO IR .xml) against PyTorch FP32.
 
     \b
     Example:
       gnet check artifacts/googlenet_fp32.onnx
       gnet check artifacts/googlenet_int8.qdq.onnx --images val/
+      gnet check artifacts/googlenet_int8_cpu.qdq.xml
     """
     from gnet.export.api import check_model
 
     result = check_model(model, weights=weights, seed=seed, images=images, batches=parse_batches(batches))
+    for note in result.notes:
+        console.print(escape(note))
     console.print(parity_table(result.parity))
     if result.layer_noise is not None:
         console.print(noise_table(result.layer_noise))
@@ -127,6 +130,37 @@ def check_cmd(model: str, weights: str | None, seed: int, images: str | None, ba
         print_error(ParityError(result.parity))
         sys.exit(1)
     console.print(f"[green]pass[/]: {escape(model)} matches PyTorch FP32 within the {result.parity.precision} tolerance")
+
+
+@click.command("openvino")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help=f"The IR's .xml (its .bin goes beside it) [default: MODEL with {defaults.IR_SUFFIX}].")
+@click.option("--weights", help=WEIGHTS_HELP + " [default: the weights recorded in MODEL]")
+@click.option("--seed", default=0, show_default=True, help="Seed for --weights random.")
+@click.option("--images", help="Folder of images (or digits:train|eval) for the parity check [default: as at export].")
+@click.option("--batches", "batches", help="Batch sizes for the parity check, e.g. 1,8 [default: 1,8].")
+@handle_errors
+def openvino_cmd(model: str, output: str | None, weights: str | None, seed: int, images: str | None,
+                 batches: str | None) -> None:
+    """Convert a gnet ONNX file to an OpenVINO IR (.xml + .bin) and prove it matches PyTorch FP32.
+
+    \b
+    The IR keeps FP32 weights as they are (no FP16 compression) and carries gnet's metadata; it is
+    written only when OpenVINO on this CPU runs it within the precision's tolerance.
+    Example:
+      gnet openvino artifacts/googlenet_int8_cpu.qdq.onnx     # → artifacts/googlenet_int8_cpu.qdq.xml + .bin
+      gnet openvino artifacts/googlenet_fp32.onnx -o deploy/googlenet.xml
+    """
+    from gnet.export.api import export_openvino
+
+    result = export_openvino(model, output=output, weights=weights, seed=seed, images=images,
+                             batches=parse_batches(batches))
+    for note in result.notes:
+        console.print(escape(note))
+    console.print(parity_table(result.parity))
+    console.print(f"wrote [bold]{escape(str(result.path))}[/] and [bold]{escape(result.weights_path.name)}[/] "
+                  f"(weights: {escape(str(result.metadata.get('weights', '?')))})")
 
 
 @click.command("fixture")

@@ -12,7 +12,7 @@ from tests.helpers.bench import TINY, bench_artifacts
 @pytest.fixture(scope="session")
 def doc(tmp_path_factory: pytest.TempPathFactory) -> dict:
     config = BenchConfig(
-        backends="torch-cpu:eager,ort-cpu,trt", precisions="fp32,int8", batches=[2, 1], timing=TINY,
+        backends="torch-cpu:eager,ort-cpu,openvino-cpu:default,trt", precisions="fp32,int8", batches=[2, 1], timing=TINY,
         weights="random", seed=1, image_size=64, parity_limit=3, artifacts=bench_artifacts(tmp_path_factory),
     )
     return run_benchmark(config, argv=["gnet-bench", "--test"])

@@ -12,8 +12,9 @@ from gnet.errors import GnetError
 
 def test_every_combination_is_accounted_for():
     ready, missing = discover(parse_backends(None), parse_precisions(None))
-    expected = sum(len(cls.variants) * 3 for cls in BACKENDS.values())
+    expected = sum(cls.is_row(v, p) for cls in BACKENDS.values() for v in cls.variants for p in parse_precisions(None))
     assert len(ready) + len(missing) == expected
+    assert not {r.precision for r in ready + missing if r.backend != "openvino-cpu"} & {"bf16"}  # no such rows
     assert all(m.reason and m.stage == "discovery" for m in missing)
     names = {(r.backend, r.variant, r.precision) for r in ready}
     # onnxruntime and PyTorch are dependencies: these always run on a CPU
@@ -61,9 +62,11 @@ def test_backend_and_precision_parsing():
         ("torch-cpu", None), ("ort-cpu", "default"), ("ort-cpu", "tuned")]
     assert parse_backends("ort-cpu:tuned,ort-cpu") == [("ort-cpu", None)]
     assert parse_precisions("int8,fp32") == ["fp32", "int8"]
+    assert parse_precisions("int8,bf16") == ["bf16", "int8"] and parse_precisions(None) == ["fp32", "fp16", "bf16", "int8"]
+    assert parse_backends("openvino:tuned,openvino-cpu:default") == [("openvino-cpu", "default"), ("openvino-cpu", "tuned")]
     with pytest.raises(GnetError, match="unknown backend 'tensorflow'"):
         parse_backends("tensorflow")
     with pytest.raises(GnetError, match="no variant 'fast'"):
         parse_backends("ort-cpu:fast")
-    with pytest.raises(GnetError, match="unknown precision 'bf16'"):
-        parse_precisions("bf16")
+    with pytest.raises(GnetError, match="unknown precision 'int4'"):
+        parse_precisions("bf16,int4")

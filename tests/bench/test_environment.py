@@ -13,3 +13,11 @@ def test_the_cpu_block_names_its_vector_extensions():
     assert cpu["flags"] == system.cpu_flags() and cpu["physical_cores"] >= 1
     assert env["command_line"] == "gnet-bench --batch 64"
     assert env["libraries"]["onnxruntime"] and env["libraries"]["python"]
+
+
+def test_the_openvino_block_says_what_openvino_sees():
+    from gnet.export import openvino_runtime
+
+    env = environment.collect([])
+    assert env["openvino"]["version"] == env["libraries"]["openvino"] == openvino_runtime.version()
+    assert env["openvino"]["optimization_capabilities"] == openvino_runtime.capabilities()

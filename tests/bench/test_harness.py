@@ -15,6 +15,7 @@ def test_rows_cover_every_runnable_combination(doc: dict):
     keys = {(r["backend"], r["variant"], r["precision"], r["batch"]) for r in doc["rows"]}
     expected = {("torch-cpu", "eager", "fp32", b) for b in (1, 2)}
     expected |= {("ort-cpu", v, p, b) for v in ("default", "tuned") for p in ("fp32", "int8") for b in (1, 2)}
+    expected |= {("openvino-cpu", "default", p, b) for p in ("fp32", "int8") for b in (1, 2)}
     assert keys == expected
     assert doc["config"]["batches"] == [1, 2]
     missing = {(u["backend"], u["precision"]) for u in doc["unavailable"]}
@@ -46,6 +47,7 @@ def test_speedups_refer_to_the_two_baselines(doc: dict):
     assert set(best) == {1, 2}
     for batch, b in best.items():
         assert b["throughput_ips"] == max(r["throughput_ips"] for r in doc["rows"] if r["batch"] == batch)
+        assert set(b["per_runtime"]) == {"torch", "onnxruntime", "openvino"}  # every runtime's best, same run
 
 
 def test_settings_say_what_ran(doc: dict):
@@ -59,6 +61,10 @@ def test_settings_say_what_ran(doc: dict):
     assert set(tuned["settings"]["autotune_img_s_by_batch"]["2"]) >= {layouts["2"], UNTUNED}  # ORT's defaults compete
     assert set(tuned["settings"]["options_by_batch"]) == {"1", "2"}
     assert by[("torch-cpu", "eager", "fp32", 1)]["artifact"] is None
+    openvino = by[("openvino-cpu", "default", "int8", 2)]  # what OpenVINO compiled, read back
+    assert openvino["runtime"] == "openvino" and openvino["artifact"] == "googlenet_int8_cpu.qdq.onnx"
+    assert openvino["settings"]["read_back"]["runtime_precision"] in ("u8", "i8")
+    assert by[("openvino-cpu", "default", "fp32", 2)]["settings"]["executed_precision"] == "f32"
 
 
 def test_document_follows_its_schema_and_names_the_weights(doc: dict):

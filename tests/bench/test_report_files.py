@@ -30,6 +30,9 @@ def test_json_and_csv_round_trip(doc: dict, tmp_path: Path):
     lines = list(csv.DictReader(io.StringIO(to_csv(doc))))
     assert len(lines) == len(doc["rows"]) and tuple(lines[0]) == CSV_COLUMNS
     assert lines[0]["weights"] == "random (seed 1)"
+    openvino = [line for line in lines if line["backend"] == "openvino-cpu" and line["precision"] == "fp32"]
+    assert openvino and all(line["executed_precision"] == "f32" and line["runtime"] == "openvino" for line in openvino)
+    assert lines[0]["vector_extensions"] == doc["environment"]["cpu"]["vector_extensions"]
     write_csv(doc, tmp_path / "run.csv")
     assert (tmp_path / "run.csv").read_text().startswith("weights,image_size,backend")
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave nothing behind

@@ -13,11 +13,11 @@ from gnet.bench.schema import validate
 def test_schema_catches_broken_documents(doc: dict):
     broken = copy.deepcopy(doc)
     del broken["rows"][0]["latency_ms"]["p99_ms"]
-    broken["rows"][1]["precision"] = "bf16"
+    broken["rows"][1]["precision"] = "int4"
     broken["unexpected"] = 1
     problems = validate(broken)
     assert any("p99_ms" in p for p in problems)
-    assert any("bf16" in p for p in problems)
+    assert any("int4" in p for p in problems)
     assert any("unexpected" in p for p in problems)
 
 

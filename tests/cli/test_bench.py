@@ -37,7 +37,8 @@ def test_gnet_bench_entry_point(monkeypatch, capsys):
 def test_bad_backend_name():
     _one_sentence_failure(_bench("--backend", "tensorflow"), "unknown backend 'tensorflow'", "ort-cpu")
     _one_sentence_failure(_bench("--backend", "ort-cpu:turbo"), "no variant 'turbo'")
-    _one_sentence_failure(_bench("--precision", "bf16"), "unknown precision 'bf16'")
+    _one_sentence_failure(_bench("--precision", "int4"), "unknown precision 'int4'", "bf16")
+    _one_sentence_failure(_bench("--ort-ablation", "--openvino-ablation"), "two runs")
 
 
 def test_unwritable_output_fails_before_measuring(tmp_path: Path):
@@ -80,3 +81,14 @@ def test_a_real_run_writes_every_file_and_compares_with_itself(tmp_path: Path, t
     second = _bench(*args, "--baseline", str(out / "run.json"))
     assert second.exit_code == 0, second.output
     assert "against the baseline" in second.output
+
+
+def test_openvino_ablation_times_openvinos_options_beside_onnx_runtime(tmp_path_factory):
+    result = _bench("--openvino-ablation", "--precision", "int8", "--batch", "2", *FAST,
+                    "--artifacts", str(bench_artifacts(tmp_path_factory)))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "OpenVINO CPU options" in text and "vs OpenVINO's defaults" in text
+    for name in ("OpenVINO's defaults", "throughput hint, 2 requests", "no CPU pinning",
+                 "ONNX Runtime's default session, same artifact"):
+        assert name in text

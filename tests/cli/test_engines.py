@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gnet.engines import cuda_choice
+from gnet.system import vector_extensions
 from tests.helpers.cli import assert_one_sentence_failure, invoke
 from tests.trt_double import FakeDevice
 from tests.trt_double.fixtures import tiny_onnx
@@ -163,6 +164,8 @@ def test_info_lists_what_this_machine_has(monkeypatch):
     assert rows["TensorRT-RTX engines"]["ok"] is False  # no GPU here
     assert "builds plans here, but running them needs an NVIDIA GPU" in rows["TensorRT-RTX engines"]["value"]
     assert "CPUExecutionProvider" in rows["onnxruntime providers"]["value"]
+    assert rows["CPU"]["value"].endswith(f"({vector_extensions()})")
+    assert rows["openvino"]["ok"] is True and "OPTIMIZATION_CAPABILITIES: FP32" in rows["openvino"]["value"]
     assert rows["tensorrt"]["ok"] is False and INSTALL in rows["tensorrt"]["value"]
     assert rows["TensorRT engines"]["ok"] is False
     table = _run("info")

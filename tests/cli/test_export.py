@@ -51,7 +51,35 @@ def test_console_script_prints_no_traceback(tmp_path: Path):
     assert "not a valid ONNX model" in proc.stderr
 
 
-@pytest.mark.parametrize("command", ["export", "check"])
+def test_openvino_ir_roundtrip_and_bad_ir_files(tmp_path: Path, random64):
+    xml = tmp_path / "deploy" / "googlenet.xml"
+    result = _run("openvino", str(random64("fp32")), "-o", str(xml), "--batches", "4")
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and "googlenet.bin" in result.output and "ran it as f32" in result.output
+    checked = _run("check", str(xml), "--batches", "2")
+    assert checked.exit_code == 0, checked.output
+    assert "pass" in checked.output and "googlenet.xml" in checked.output
+    xml.with_suffix(".bin").write_bytes(b"")
+    _assert_one_sentence_failure(_run("check", str(xml)), "cannot read the OpenVINO IR", "googlenet.bin is missing or empty")
+    junk = tmp_path / "junk.xml"
+    junk.write_text("hello")
+    _assert_one_sentence_failure(_run("check", str(junk)), "it is not an OpenVINO IR (no XML header)")
+    _assert_one_sentence_failure(_run("openvino", str(random64("fp32")), "-o", str(tmp_path / "m.ir")), "must end in .xml")
+    assert not (tmp_path / "m.ir").exists()
+
+
+def test_openvino_export_without_openvino_is_one_sentence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from gnet.export import openvino_runtime
+
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    openvino_runtime.core.cache_clear()
+    try:
+        _assert_one_sentence_failure(_run("openvino", str(tmp_path / "m.onnx")), "OpenVINO is not installed", "pip install")
+    finally:
+        openvino_runtime.core.cache_clear()
+
+
+@pytest.mark.parametrize("command", ["export", "check", "openvino"])
 def test_every_command_has_help_with_an_example(command: str):
     result = _run(command, "--help")
     assert result.exit_code == 0 and "Example" in result.output

@@ -16,3 +16,9 @@ def test_tolerance_reports_each_violation():
     assert tolerance_for("fp32").passes(compare_logits(ref, ref))
     with pytest.raises(ValueError):
         tolerance_for("int4")
+
+
+def test_bf16_is_judged_by_fp16s_bounds():
+    bf16, fp16 = tolerance_for("bf16"), tolerance_for("fp16")
+    assert (bf16.rel_max, bf16.cosine_min, bf16.top1_agreement) == (fp16.rel_max, fp16.cosine_min, fp16.top1_agreement)
+    assert tolerance_for("bf16", trained=False).top1_agreement == 0.0
