@@ -66,8 +66,14 @@ class Row:
     parity: Parity
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    concurrency: int | None = None  # served rows: clients at once
+    failed_requests: int = 0
+    request_errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        served = {} if self.concurrency is None else {
+            "concurrency": self.concurrency, "failed_requests": self.failed_requests,
+            "request_errors": list(self.request_errors)}
         return {
             "backend": self.backend,
             "variant": self.variant,
@@ -87,12 +93,20 @@ class Row:
             "settings": self.settings,
             "notes": list(self.notes),
             "speedup": {},
+            **served,
         }
 
 
 def row_key(row: dict[str, Any]) -> tuple[str, str, str, int, str]:
-    """What identifies a row across runs (for baselines): backend, variant, precision, batch, I/O mode."""
-    return (row["backend"], row["variant"], row["precision"], int(row["batch"]), row["io"])
+    """What identifies a row across runs (for baselines): backend, variant, precision, batch, I/O mode
+    (a served row's clients at once joins its I/O mode: ``end-to-end ×4``)."""
+    io = row["io"] if row.get("concurrency") is None else f"{row['io']} ×{row['concurrency']}"
+    return (row["backend"], row["variant"], row["precision"], int(row["batch"]), io)
+
+
+def row_passed(row: dict[str, Any]) -> bool:
+    """Parity within tolerance and, for a served row, not one failed request."""
+    return bool(row["parity"]["passed"]) and not row.get("failed_requests")
 
 
 def add_speedups(rows: list[dict[str, Any]]) -> None:
@@ -114,8 +128,8 @@ def summarize_best_cpu(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per batch size: the fastest CPU row that passes parity, with its two speed-ups (requirement 5)."""
     best: dict[int, dict[str, Any]] = {}
     for row in rows:
-        if row["device"] != "cpu" or not row["parity"]["passed"]:
-            continue
+        if row["device"] != "cpu" or not row_passed(row) or row.get("concurrency") is not None:
+            continue  # served rows measure a server, not a way to run the model in process
         current = best.get(row["batch"])
         if current is None or row["throughput_ips"] > current["throughput_ips"]:
             best[row["batch"]] = row
@@ -159,6 +173,7 @@ def _config(config: BenchConfig, backends: list[tuple[str, str | None]], precisi
         "min_iterations": config.timing.min_iterations,
         "on_device": config.on_device,
         "artifacts": str(config.artifacts),
+        "concurrency": list(config.concurrency),
     }
 
 
