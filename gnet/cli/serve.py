@@ -16,7 +16,7 @@ PORT = click.IntRange(1, 65535)
 @click.command("serve")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--host", default=defaults.SERVE_HOST, show_default=True,
-              help="Address to listen on; 0.0.0.0 opens the server to the network (deliberately: Triton has no TLS).")
+              help="Address to listen on; 0.0.0.0 opens the server to the network (deliberately: inference needs no credentials and HTTP has no TLS).")
 @click.option("--http-port", default=defaults.HTTP_PORT, show_default=True, type=PORT)
 @click.option("--grpc-port", default=defaults.GRPC_PORT, show_default=True, type=PORT)
 @click.option("--metrics-port", default=defaults.METRICS_PORT, show_default=True, type=PORT,
@@ -48,7 +48,7 @@ def serve_cmd(model: Path, host: str, http_port: int, grpc_port: int, metrics_po
     Example:
       gnet serve artifacts/googlenet_int8_cpu.qdq.onnx --http-port 8000 --grpc-port 8001 --metrics-port 8002
     """
-    from gnet.serve.service import ServeConfig, TritonService, client_host
+    from gnet.serve.service import ServeConfig, TritonService
 
     config = ServeConfig(model=model, host=host, http_port=http_port, grpc_port=grpc_port, metrics_port=metrics_port,
                          instances=instances, max_batch=max_batch, queue_delay_us=max_queue_delay_us,
@@ -57,11 +57,11 @@ def serve_cmd(model: Path, host: str, http_port: int, grpc_port: int, metrics_po
     service.start()
     sig = service.signature
     assert sig is not None
+    where = f"[{host}]" if ":" in host else host  # the address it listens on (0.0.0.0: every interface)
     console.print(f"ready: {defaults.MODEL_NAME} ({escape(model.name)}, {sig.precision}, input [{sig.channels}, "
                   f"{sig.height}, {sig.width}], {sig.classes} classes, {instances} instance(s)) on "
-                  f"http://{service.http_url} grpc://{service.grpc_url} metrics http://{client_host(host)}:"
-                  f"{metrics_port}/metrics after {service.startup_s:.1f} s; Ctrl-C stops", highlight=False,
-                  soft_wrap=True)
+                  f"http://{where}:{http_port} grpc://{where}:{grpc_port} metrics http://{where}:{metrics_port}/metrics"
+                  f" after {service.startup_s:.1f} s; Ctrl-C stops", highlight=False, soft_wrap=True)
     service.serve_forever()
     leaked = f"; removed shared memory it left: {', '.join(service.leaked_shm)}" if service.leaked_shm else ""
     console.print(f"stopped cleanly{escape(leaked)}", highlight=False, soft_wrap=True)
