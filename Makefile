@@ -12,14 +12,21 @@ FIXTURE   := $(ARTIFACTS)/fixture/googlenet_digits.pt
 ONNX_fp32 := googlenet_fp32.onnx
 ONNX_fp16 := googlenet_fp16.onnx
 ONNX_int8 := googlenet_int8.qdq.onnx
+# Serving (gnet serve, gnet triton-repo, gnet-bench --backend triton): the Triton server nvidia-pytriton bundles and
+# tritonclient, installed --no-deps with tritonclient[http,grpc]'s runtime dependencies named here, so that pip never
+# applies nvidia-pytriton's numpy<2 or tritonclient's protobuf<7 pins to the project (gnet never imports PyTriton).
+PYTRITON_VERSION := 0.7.0
+TRITONCLIENT_VERSION := 2.73.0
+SERVE_DEPS := python-rapidjson 'urllib3>=2.0.7' 'geventhttpclient>=2.3.3' 'greenlet<3.4.0' 'grpcio>=1.81.1'
 
-.PHONY: help install test fixture onnx engine bench clean
+.PHONY: help install install-serve test fixture onnx engine bench clean
 
 help:
-	@echo "make install | test | fixture | onnx | engine PRECISION=fp32|fp16|int8 [BATCH=64 MAX_BATCH=256 RUNTIME=auto|tensorrt|tensorrt-rtx] | bench | clean"
+	@echo "make install | install-serve | test | fixture | onnx | engine PRECISION=fp32|fp16|int8 [BATCH=64 MAX_BATCH=256 RUNTIME=auto|tensorrt|tensorrt-rtx] | bench | clean"
 	@echo "WEIGHTS=auto|imagenet|random|PATH (auto: ImageNet if cached or downloadable, else the fixture, else seeded)"
 
 install: $(VENV)/.installed
+	@$(MAKE) --no-print-directory install-serve || echo "warning: Triton serving was not installed (gnet serve says how); export, build and bench are unaffected"
 
 # torch==2.14.1 / torchvision==0.29.1 are pinned in pyproject.toml; pip takes them from this machine's disk.
 # The rtx extra is TensorRT-RTX (about 96 MB to download, 233 MB installed): it builds real engines without a GPU,
@@ -31,12 +38,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,rtx,openvino]'
 	@touch $@
 
+# About 190 MB in the venv (the server and its libraries 145 MB) and 157 MB for the python backend's stub
+# environment (numpy<2 and gnet's onnxruntime, in $(VENV)/triton-stub); needs the package index once.
+install-serve: $(VENV)/.serve-installed
+$(VENV)/.serve-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet $(SERVE_DEPS)
+	$(BIN)/python -m pip install --quiet --no-deps nvidia-pytriton==$(PYTRITON_VERSION) tritonclient==$(TRITONCLIENT_VERSION)
+	$(BIN)/gnet triton-stub-env
+	@touch $@
+
 # The trained network the precision tests measure on (seeded; about 3 minutes on 2 cores; cached).
 fixture: $(FIXTURE)
 $(FIXTURE): | $(VENV)/.installed
 	$(BIN)/gnet fixture -o $@
 
-test: install $(FIXTURE)
+test: install install-serve $(FIXTURE)
 	$(BIN)/python -m pytest
 
 onnx: install

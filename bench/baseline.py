@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from gnet.bench.results import row_key
+from gnet.bench.rows import row_key, row_passed
 
 MIN_BAND = 0.05
 """A change smaller than 5% (or than twice the two runs' combined CV, if larger) is reported as no change."""
@@ -69,8 +69,8 @@ def compare(current: dict[str, Any], baseline: dict[str, Any]) -> list[Compariso
             old_ips=a["throughput_ips"] if a else None,
             new_ips=b["throughput_ips"] if b else None,
             band=max(MIN_BAND, 2.0 * cv),
-            old_passed=a["parity"]["passed"] if a else None,
-            new_passed=b["parity"]["passed"] if b else None,
+            old_passed=row_passed(a) if a else None,
+            new_passed=row_passed(b) if b else None,
         ))
     return out
 

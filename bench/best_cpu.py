@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gnet.bench.rows import row_passed
+
 PER_BATCH = ("layout_by_batch", "options_by_batch")
 NOT_SETTINGS = ("autotune_img_s_by_batch", "compile_s_by_batch", "read_back", "executed_precision")
 """Recorded in a row's settings, but measurements rather than something a user sets."""
@@ -53,12 +55,12 @@ def summarize_best_cpu(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     the faster rows that failed parity."""
     by_batch: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        if row["device"] == "cpu":
+        if row["device"] == "cpu" and row.get("concurrency") is None:  # served rows measure a server, not a way to run it
             by_batch.setdefault(int(row["batch"]), []).append(row)
     out = []
     for batch, candidates in sorted(by_batch.items()):
         fastest_first = sorted(candidates, key=lambda r: -r["throughput_ips"])
-        passing = [r for r in fastest_first if r["parity"]["passed"]]
+        passing = [r for r in fastest_first if row_passed(r)]
         if not passing:
             continue
         best = passing[0]
@@ -66,7 +68,7 @@ def summarize_best_cpu(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in passing:
             per_runtime.setdefault(row.get("runtime") or row["backend"], _entry(row))
         failed = [{**_entry(r), "violations": list(r["parity"].get("violations", []))}
-                  for r in fastest_first if not r["parity"]["passed"] and r["throughput_ips"] > best["throughput_ips"]]
+                  for r in fastest_first if not row_passed(r) and r["throughput_ips"] > best["throughput_ips"]]
         speedup = row_speedups(best)
         out.append({"batch": batch, **_entry(best), **speedup, "per_runtime": per_runtime, "faster_but_failed": failed})
     return out

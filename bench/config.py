@@ -27,6 +27,7 @@ class BenchConfig:
     images: str | None = None
     parity_limit: int | None = None  # None: every image of the source
     artifacts: Path = defaults.ARTIFACTS_DIR
+    concurrency: str | Sequence[int] = (1,)  # clients at once, for served backends (triton); one row per level
 
     def check(self) -> None:
         self.timing.check()
@@ -34,6 +35,9 @@ class BenchConfig:
             raise UsageError("--batch needs positive batch sizes", remedy="e.g. --batch 1,8,64")
         if self.threads is not None and self.threads < 1:
             raise UsageError(f"--threads must be at least 1, not {self.threads}")
+        from gnet.bench.concurrency import parse_concurrency
+
+        self.concurrency = parse_concurrency(self.concurrency)
         if self.parity_limit is not None and self.parity_limit < 1:
             raise UsageError(f"--parity-images must be at least 1, not {self.parity_limit}")
 

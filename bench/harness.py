@@ -74,6 +74,26 @@ def _row(runner: Runner, batch: int, io: str, timing: Timing, parity: Parity) ->
     )
 
 
+def concurrent_rows(runner: Runner, timed_images: np.ndarray, classes: int, parity: Parity, config: BenchConfig,
+                    progress: Progress) -> list[Row]:
+    """A served runner's rows at one batch size: one per ``--concurrency`` level, timed from the clients."""
+    from gnet.bench.concurrency import time_concurrent
+
+    rows = []
+    batch = int(timed_images.shape[0])
+    for level in config.concurrency:
+        progress.row(f"{runner.name} {runner.precision} batch {batch} × {level} clients: timing")
+        timing = time_concurrent(runner.clients(level), timed_images, config.timing, (batch, classes))
+        if not timing.latencies_ms:
+            raise GnetError(f"every request of {level} client(s) failed", timing.errors[0] if timing.errors else "")
+        row = _row(runner, batch, END_TO_END, Timing(timing.latencies_ms, timing.warmup_requests), parity)
+        row.throughput_ips = timing.images_per_s
+        row.concurrency, row.failed_requests, row.request_errors = level, timing.failures, timing.errors
+        rows.append(row)
+        progress.row_done()
+    return rows
+
+
 def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, reference: np.ndarray,
                    config: BenchConfig, progress: Progress) -> list[Row]:
     """Prepare one runner and produce its rows for every batch size; the runner is always closed."""
@@ -87,6 +107,9 @@ def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, refere
             progress.row(f"{runner.name} {runner.precision} batch {batch}: parity on {len(images)} images")
             parity = run_parity(runner, images, reference, batch, trained=ctx.loaded.trained)
             timed_images = images.tile(batch)
+            if runner.supports_concurrency:
+                rows.extend(concurrent_rows(runner, timed_images, reference.shape[1], parity, config, progress))
+                continue
             for io in ios:
                 progress.row(f"{runner.name} {runner.precision} batch {batch} {io}: timing")
                 timing = (time_end_to_end if io == END_TO_END else time_on_device)(runner, timed_images, config.timing, progress.tick)
@@ -100,7 +123,8 @@ def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, refere
 def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, reference: np.ndarray,
                  config: BenchConfig, progress: Progress, unavailable: list[Unavailable]) -> list[Row]:
     """Every runner's rows; one backend failing must not lose every other row (it joins ``unavailable``)."""
-    total = sum(len(config.batches) * (2 if config.on_device and r.supports_stages else 1) for r in runners)
+    total = sum(len(config.batches) * (len(config.concurrency) if r.supports_concurrency else
+                                       2 if config.on_device and r.supports_stages else 1) for r in runners)
     progress.start(total)
     rows: list[Row] = []
     for runner in runners:

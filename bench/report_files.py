@@ -23,7 +23,8 @@ CSV_COLUMNS = (
     "min_ms", "mean_ms", "median_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "std_ms", "cv", "cv_warning",
     "iterations", "h2d_median_ms", "compute_median_ms", "d2h_median_ms", "setup_s",
     "parity_passed", "cosine_min", "max_abs", "rel_max", "top1_agreement", "top5_agreement", "accuracy",
-    "reference_accuracy", "parity_images", "cpu", "vector_extensions", "gpu", "timestamp_utc",
+    "reference_accuracy", "parity_images", "cpu", "vector_extensions", "gpu", "timestamp_utc", "concurrency",
+    "failed_requests",
 )
 
 
@@ -66,7 +67,9 @@ def csv_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "parity_passed": parity["passed"], "parity_images": parity["count"],
             **{k: parity[k] for k in ("cosine_min", "max_abs", "rel_max", "top1_agreement", "top5_agreement",
                                       "accuracy", "reference_accuracy")},
-            "cpu": env["cpu"]["model"], "vector_extensions": env["cpu"].get("vector_extensions", ""), "gpu": gpu, "timestamp_utc": env["timestamp_utc"],
+            "cpu": env["cpu"]["model"], "vector_extensions": env["cpu"].get("vector_extensions", ""), "gpu": gpu,
+            "timestamp_utc": env["timestamp_utc"],
+            "concurrency": r.get("concurrency"), "failed_requests": r.get("failed_requests"),
         }
         out.append(line)
     return out

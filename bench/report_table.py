@@ -14,7 +14,9 @@ from rich.text import Text
 
 from gnet.bench.best_cpu import best_cpu_lines
 from gnet.bench.engine_builds import summary_line
+from gnet.bench.report_serving import serving_lines
 from gnet.bench.results import ON_DEVICE
+from gnet.bench.rows import row_passed
 from gnet.bench.stats import CV_WARNING
 
 NOISY = "⚠"
@@ -59,8 +61,9 @@ def results_table(doc: dict[str, Any]) -> Table:
     rows = doc["rows"]
     show_io = any(r["io"] == ON_DEVICE for r in rows)
     show_stages = any(r["stages_ms"] for r in rows)
+    show_clients = any(r.get("concurrency") for r in rows)
     table = Table(title=title(doc), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    headers = ["backend:variant", "prec", "batch"] + (["I/O"] if show_io else []) + [
+    headers = ["backend:variant", "prec", "batch"] + (["I/O"] if show_io else []) + (["clients"] if show_clients else []) + [
         "img/s", "×eager", "×ort", "p50 ms", "p99 ms", "CV"]
     if show_stages:
         headers.append("h2d/gpu/d2h ms")
@@ -74,6 +77,8 @@ def results_table(doc: dict[str, Any]) -> Table:
         cells = [f"{r['backend']}:{r['variant']}", r["precision"], str(r["batch"])]
         if show_io:
             cells.append("device" if r["io"] == ON_DEVICE else "e2e")
+        if show_clients:
+            cells.append(str(r.get("concurrency") or "—"))
         cells += [f"{r['throughput_ips']:.1f}", _ratio(r["speedup"].get("vs_torch_cpu_eager_fp32")),
                   _ratio(r["speedup"].get("vs_ort_cpu_default_fp32")), f"{lat['median_ms']:.2f}",
                   f"{lat['p99_ms']:.2f}", cv]
@@ -81,10 +86,11 @@ def results_table(doc: dict[str, Any]) -> Table:
             st = r["stages_ms"]
             cells.append("/".join(f"{st[s]['median_ms']:.2f}" if s in st else "—" for s in ("h2d", "compute", "d2h"))
                          if st else "—")
-        verdict = "[green]pass[/]" if parity["passed"] else "[bold]FAIL[/]"
+        passed = row_passed(r)
+        verdict = "[green]pass[/]" if passed else "[bold]FAIL[/]"
         cells += [_num(parity["cosine_min"], ".5f"), _num(parity["max_abs"], ".1e"), f"{parity['top1_agreement']:.1%}",
                   _accuracy(parity, caveat), verdict]
-        table.add_row(*cells, style=None if parity["passed"] else "red")
+        table.add_row(*cells, style=None if passed else "red")
     table.caption = caption(doc)
     table.caption_justify = "left"
     return table
@@ -148,6 +154,7 @@ def render(doc: dict[str, Any]) -> Group:
         parts.append(Text("no backend could run here", style="bold red"))
     for line in best_cpu_lines(doc.get("best_cpu", [])):
         parts.append(Text(line, style="bold"))
+    parts.extend(serving_lines(doc))
     noisy = sum(1 for r in doc["rows"] if r["cv_warning"])
     if noisy:
         parts.append(Text(f"{NOISY} {noisy} row(s) varied by more than {CV_WARNING:.1%}: the machine was busy; "

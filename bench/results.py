@@ -68,8 +68,14 @@ class Row:
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     runtime: str = ""  # the runtime a user deploys the row with (Runner.runtime)
+    concurrency: int | None = None  # served rows: clients at once
+    failed_requests: int = 0
+    request_errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        served = {} if self.concurrency is None else {
+            "concurrency": self.concurrency, "failed_requests": self.failed_requests,
+            "request_errors": list(self.request_errors)}
         return {
             "backend": self.backend,
             "runtime": self.runtime or self.backend,
@@ -90,12 +96,8 @@ class Row:
             "settings": self.settings,
             "notes": list(self.notes),
             "speedup": {},
+            **served,
         }
-
-
-def row_key(row: dict[str, Any]) -> tuple[str, str, str, int, str]:
-    """What identifies a row across runs (for baselines): backend, variant, precision, batch, I/O mode."""
-    return (row["backend"], row["variant"], row["precision"], int(row["batch"]), row["io"])
 
 
 def add_speedups(rows: list[dict[str, Any]]) -> None:
@@ -159,6 +161,7 @@ def _config(config: BenchConfig, backends: list[tuple[str, str | None]], precisi
         "min_iterations": config.timing.min_iterations,
         "on_device": config.on_device,
         "artifacts": str(config.artifacts),
+        "concurrency": list(config.concurrency),
     }
 
 

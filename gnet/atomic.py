@@ -86,7 +86,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         with _disk_trouble_in_one_sentence(dest, "the previous file was kept"):
             yield tmp
             # mkstemp creates 0600 files; give the artifact the permissions a plain open() would have.
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, 0o666 & ~current_umask())
             os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -132,7 +132,7 @@ def scratch_dir(purpose: str) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask

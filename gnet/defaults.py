@@ -108,3 +108,22 @@ HARDWARE_COMPAT = ("none", "ampere+", "same-cc")
 WORKSPACE_MIB = 4096
 OPT_LEVEL = 3
 MAX_OPT_LEVEL = 5
+
+# --- serving (Triton) -------------------------------------------------------------------------------
+PYTRITON_VERSION = "0.7.0"
+"""nvidia-pytriton: gnet uses only the ``tritonserver`` binary (Triton 2.51.0), python backend and stubs it bundles."""
+TRITONCLIENT_VERSION = "2.73.0"
+SERVE_HOST = "127.0.0.1"
+"""``gnet serve`` listens on loopback unless ``--host`` opens it deliberately."""
+HTTP_PORT, GRPC_PORT, METRICS_PORT = 8000, 8001, 8002
+"""Triton's own default ports."""
+SERVE_MAX_BATCH = 64
+"""``max_batch_size`` of the served model and of the ONNX models in a repository (plans take their profile's max)."""
+MAX_QUEUE_DELAY_US = 1000
+"""How long Triton's dynamic batcher may hold a request to form a larger batch."""
+MODEL_REPOSITORY = Path("model_repository")
+STUB_ENV_DIRNAME = "triton-stub"
+"""The python-backend stub's environment (numpy<2 and onnxruntime), inside the virtual environment: ``.venv/triton-stub``."""
+RTX_RUNTIME = "tensorrt-rtx"
+RTX_PLAN_SUFFIX = PLAN_SUFFIXES[RTX_RUNTIME]
+"""TensorRT-RTX plans (``googlenet_<p>.rtx.plan``, manifest ``"runtime": "tensorrt-rtx"``): Triton has no backend for them."""

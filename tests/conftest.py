@@ -118,3 +118,32 @@ def random64(tmp_path_factory: pytest.TempPathFactory):
     from gnet.export.weights import load_random
 
     return ArtifactStore(load_random(1), bench_artifacts(tmp_path_factory), 64, Silent())
+
+
+@pytest.fixture(scope="session")
+def serve_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the trained fixture's 64-px FP32 export (``googlenet_fp32.onnx``): what serving tests serve.
+
+    Exported once per session, its parity checked on four real photographs at batch 4 only (the PyTorch
+    reference over the 540 held-out digits costs a minute on 2 busy cores; the serving tests prove the
+    served logits against this very file themselves).
+    """
+    import skimage.data
+
+    from gnet.export.api import export_model
+    from tests.helpers.fixture import fixture_checkpoint
+
+    base = tmp_path_factory.getbasetemp()
+    photos = base / "serve-photos"
+    photos.mkdir(exist_ok=True)
+    for name in ("chelsea", "coffee", "rocket", "astronaut"):
+        Image.fromarray(np.asarray(getattr(skimage.data, name)())).save(photos / f"{name}.png")
+    folder = base / "serve-artifacts"
+    export_model(weights=str(fixture_checkpoint()), output=folder / "googlenet_fp32.onnx", images=photos, batches=[4])
+    return folder
+
+
+@pytest.fixture(scope="session")
+def serve_model(serve_artifacts: Path) -> Path:
+    return serve_artifacts / "googlenet_fp32.onnx"
+

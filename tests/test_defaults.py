@@ -29,6 +29,8 @@ def test_makefile_artifact_names_and_defaults_match_gnet_defaults():
     assert make["MAX_BATCH"] == str(defaults.MAX_BATCH)
     assert make["PRECISION"] in defaults.PRECISIONS
     assert make["RUNTIME"] == defaults.RUNTIME and make["RUNTIME"] in defaults.RUNTIMES
+    assert make["PYTRITON_VERSION"] == defaults.PYTRITON_VERSION
+    assert make["TRITONCLIENT_VERSION"] == defaults.TRITONCLIENT_VERSION
 
 
 def test_the_makefile_check_reads_what_it_claims():

@@ -12,26 +12,33 @@ from gnet.bench.runners.ort_cuda import OrtCudaRunner
 from gnet.bench.runners.ort_trt import OrtTensorrtRunner
 from gnet.bench.runners.torch_cpu import TorchCpuRunner
 from gnet.bench.runners.torch_cuda import TorchCudaRunner
+from gnet.bench.runners.triton import TritonRunner
 from gnet.bench.runners.trt_engine import TrtRunner
 from gnet.bench.runners.trt_rtx import TrtRtxRunner
 from gnet.defaults import BENCH_PRECISIONS
 from gnet.errors import UsageError, first_line
 
-__all__ = ["ALIASES", "BACKENDS", "Availability", "PrepareContext", "Runner", "Unavailable", "discover", "parse_backends"]
+__all__ = ["ALIASES", "BACKENDS", "OPT_IN", "Availability", "PrepareContext", "Runner", "Unavailable", "discover",
+           "parse_backends"]
 
 BACKENDS: dict[str, type[Runner]] = {
     cls.backend: cls
     for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OpenVinoCpuRunner, OrtCudaRunner, OrtTensorrtRunner,
-                TrtRunner, TrtRtxRunner)
+                TrtRunner, TrtRtxRunner, TritonRunner)
 }
 """Every backend gnet knows, in the order the reports list them."""
 
 ALIASES = {"openvino": "openvino-cpu"}
 """Other names ``--backend`` accepts (OpenVINO has one backend here, its CPU plugin)."""
 
+OPT_IN = ("triton",)
+"""Backends that run only when ``--backend`` names them: ``triton`` starts a Triton server for each variant and
+precision and measures serving (the network hop included), not a way to run the model in the caller's process."""
+
 
 def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | None]]:
-    """``"ort-cpu,torch-cpu:eager"`` → ``[("torch-cpu", "eager"), ("ort-cpu", None)]``; None → every backend.
+    """``"ort-cpu,torch-cpu:eager"`` → ``[("torch-cpu", "eager"), ("ort-cpu", None)]``; None → every backend
+    but :data:`OPT_IN`.
 
     Always in :data:`BACKENDS` order, whatever order the user typed: the runners share one process,
     and PyTorch eager on the CPU is page-fault bound (glibc hands its activation buffers back to the
@@ -39,7 +46,7 @@ def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | N
     1.3-1.6x faster than a user's own process sees it. ``torch-cpu:eager`` runs first.
     """
     if value is None or value == "" or value == "all":
-        return [(name, None) for name in BACKENDS]
+        return [(name, None) for name in BACKENDS if name not in OPT_IN]
     items = value.split(",") if isinstance(value, str) else list(value)
     chosen: list[tuple[str, str | None]] = []
     for item in (i.strip() for i in items):

@@ -101,6 +101,13 @@ class Runner(ABC):
     def close(self) -> None:
         """Free sessions, GPU memory and threads."""
 
+    supports_concurrency: ClassVar[bool] = False
+    """A served runner: timed with N concurrent clients (``clients(n)``, :mod:`gnet.bench.concurrency`)."""
+
+    def clients(self, count: int) -> list[Any]:
+        """``count`` independent clients, each with ``infer(images)`` and ``close()`` (served runners only)."""
+        raise NotImplementedError
+
     # --- GPU timing hooks (``device == "cuda"``) ----------------------------------------------
     supports_stages: ClassVar[bool] = False
 

@@ -7,6 +7,7 @@ import click
 from gnet.cli.bench import bench_cmd
 from gnet.cli.engines import build_cmd, info_cmd
 from gnet.cli.export import check_cmd, export_cmd, fixture_cmd, openvino_cmd
+from gnet.cli.serve import serve_cmd, triton_repo_cmd, triton_stub_env_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,7 +22,8 @@ def cli() -> None:
     """
 
 
-for command in (export_cmd, check_cmd, openvino_cmd, build_cmd, info_cmd, bench_cmd, fixture_cmd):
+for command in (export_cmd, check_cmd, openvino_cmd, build_cmd, info_cmd, bench_cmd, fixture_cmd, serve_cmd,
+                triton_repo_cmd, triton_stub_env_cmd):
     cli.add_command(command)
 
 

@@ -15,9 +15,9 @@ from gnet.cli.common import WEIGHTS_HELP, console, err_console, handle_errors, p
 from gnet.errors import UsageError
 
 BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, openvino-cpu "
-                "(or openvino), ort-cuda, ort-trt, trt, trt-rtx (e.g. ort-cpu:tuned,openvino:trt-qdq) [default: all; "
-                "unavailable ones are listed with why; with trt-rtx the TensorRT-RTX build time per precision is "
-                "reported even where its plans cannot run].")
+                "(or openvino), ort-cuda, ort-trt, trt, trt-rtx, triton (e.g. ort-cpu:tuned,openvino:trt-qdq) [default: "
+                "all but triton, a served model that runs only when named; unavailable ones are listed with why; with "
+                "trt-rtx the TensorRT-RTX build time per precision is reported even where its plans cannot run].")
 
 
 def _check_outputs(*paths: str | None) -> None:
@@ -39,6 +39,9 @@ def _check_outputs(*paths: str | None) -> None:
 @click.option("--warmup-ms", default=200.0, show_default=True, type=click.FloatRange(0), help="Warm-up time per row (trtexec's --warmUp).")
 @click.option("--duration-s", default=3.0, show_default=True, type=click.FloatRange(0), help="Timed duration per row (trtexec's --duration).")
 @click.option("--min-iterations", default=10, show_default=True, type=click.IntRange(1), help="Fewest timed iterations per row (trtexec's --iterations).")
+@click.option("--concurrency", default="1", show_default=True,
+              help="Clients sending requests at once to a served backend (triton), e.g. 1,4,16: one row per level; "
+                   "a row passes only with no failed request. In-process backends have one caller.")
 @click.option("--on-device", is_flag=True, help="GPU rows: also time with the input already on the GPU (compute only), beside end to end.")
 @click.option("--weights", default=defaults.WEIGHTS, show_default=True, help=WEIGHTS_HELP)
 @click.option("--seed", default=0, show_default=True, help="Seed for random weights.")
@@ -57,10 +60,10 @@ def _check_outputs(*paths: str | None) -> None:
 @click.option("--openvino-ablation", is_flag=True, help="Instead of the table: measure what each OpenVINO CPU option buys (hints, streams, requests, threads, pinning), with ONNX Runtime's default in the same round robin.")
 @handle_errors
 def bench_cmd(backends: str | None, precisions: str | None, batches: str, threads: int | None, warmup_ms: float,
-              duration_s: float, min_iterations: int, on_device: bool, weights: str, seed: int, image_size: int | None,
-              images: str | None, parity_limit: int | None, artifacts: str, json_path: str | None, csv_path: str | None,
-              plot_path: str | None, baseline: str | None, list_only: bool, ort_ablation: bool,
-              openvino_ablation: bool) -> None:
+              duration_s: float, min_iterations: int, concurrency: str, on_device: bool, weights: str, seed: int,
+              image_size: int | None, images: str | None, parity_limit: int | None, artifacts: str,
+              json_path: str | None, csv_path: str | None, plot_path: str | None, baseline: str | None, list_only: bool,
+              ort_ablation: bool, openvino_ablation: bool) -> None:
     """Run every backend that can run here; print one table of parity with PyTorch FP32 and speed.
 
     \b
@@ -77,6 +80,7 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
       gnet bench --ort-ablation --precision int8 --batch 64
       gnet bench --backend openvino,ort-cpu --precision fp32,bf16,int8 --batch 1,64
       gnet bench --openvino-ablation --precision fp32,int8 --batch 64
+      gnet bench --backend ort-cpu:default,triton --precision int8 --batch 1,64 --concurrency 1,4,16
     """
     from gnet.bench.config import BenchConfig
     from gnet.bench.harness import run_benchmark
@@ -87,7 +91,7 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
         backends=backends, precisions=precisions, batches=parse_batches(batches) or [defaults.BENCH_BATCH],
         threads=threads, timing=TimingConfig(warmup_ms, duration_s, min_iterations), on_device=on_device,
         weights=weights, seed=seed, image_size=image_size, images=images, parity_limit=parity_limit,
-        artifacts=Path(artifacts),
+        artifacts=Path(artifacts), concurrency=concurrency,
     )
     if list_only:
         _list_backends(config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gnet.bench.runners import BACKENDS, discover, parse_backends, parse_precisions
+from gnet.bench.runners import BACKENDS, OPT_IN, discover, parse_backends, parse_precisions
 from gnet.bench.runners.base import Availability
 from gnet.bench.runners.torch_cpu import TorchCpuRunner
 from gnet.errors import GnetError
@@ -12,7 +12,8 @@ from gnet.errors import GnetError
 
 def test_every_combination_is_accounted_for():
     ready, missing = discover(parse_backends(None), parse_precisions(None))
-    expected = sum(cls.is_row(v, p) for cls in BACKENDS.values() for v in cls.variants for p in parse_precisions(None))
+    expected = sum(cls.is_row(v, p) for name, cls in BACKENDS.items() if name not in OPT_IN
+                   for v in cls.variants for p in parse_precisions(None))
     assert len(ready) + len(missing) == expected
     assert not {r.precision for r in ready + missing if r.backend != "openvino-cpu"} & {"bf16"}  # no such rows
     assert all(m.reason and m.stage == "discovery" for m in missing)
@@ -23,6 +24,15 @@ def test_every_combination_is_accounted_for():
     reasons = {(m.backend, m.variant, m.precision): m.reason for m in missing}
     assert "FP16" in reasons[("torch-cpu", "eager", "fp16")]
     assert "INT8" in reasons[("torch-cpu", "eager", "int8")]
+
+
+def test_a_served_backend_runs_only_when_named():
+    assert "triton" in OPT_IN and "triton" not in [name for name, _ in parse_backends(None)]
+    assert parse_backends("triton:grpc,ort-cpu:default") == [("ort-cpu", "default"), ("triton", "grpc")]
+    ready, missing = discover(parse_backends("triton"), ["int8"])
+    found = {(r.variant, r.artifact_variant) for r in ready} | {(m.variant, "int8-cpu") for m in missing}
+    assert found == {("http", "int8-cpu"), ("grpc", "int8-cpu")}  # INT8 on a CPU: gnet's CPU-format graph
+    assert all(m.reason for m in missing)
 
 
 def test_gpu_backends_say_why_without_a_gpu():

@@ -1,0 +1,94 @@
+"""Each server's private folder, and the clean-up after servers that could not clean up themselves.
+
+A running ``gnet serve`` owns one folder ``$TMPDIR/gnet-triton-XXXXXXXX`` (the generated model repository,
+the backend links, the libpython link, the server log) and one shared-memory prefix: the python
+backend names its ``/dev/shm`` regions ``<prefix><uuid>``. ``owner.json`` records both with the owner's
+process id. A clean stop removes the folder and finds no region left; after a SIGKILL the next start
+removes what a dead owner left (its folder and its regions, by prefix: never another server's).
+
+No ``/tmp/folderXXXXXX`` model copies appear: Triton makes those only for models loaded through its load
+API (PyTriton loads that way); gnet starts the server on a repository (``--model-repository``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PREFIX = "gnet-triton-"
+OWNER_FILE = "owner.json"
+SHM = Path("/dev/shm")
+
+
+def shm_entries(prefix: str = "") -> set[str]:
+    """Names in ``/dev/shm`` starting with ``prefix``."""
+    try:
+        return {name for name in os.listdir(SHM) if name.startswith(prefix)}
+    except OSError:
+        return set()
+
+
+def remove_shm(prefix: str) -> list[str]:
+    """Unlink every region named ``<prefix>…``; returns their names."""
+    removed = sorted(shm_entries(prefix))
+    for name in removed:
+        (SHM / name).unlink(missing_ok=True)
+    return removed
+
+
+@dataclass(frozen=True)
+class Workdir:
+    """One server's folder and shared-memory prefix."""
+
+    path: Path
+    shm_prefix: str
+
+    @property
+    def log(self) -> Path:
+        return self.path / "tritonserver.log"
+
+    def remove(self) -> list[str]:
+        """Delete the folder and any region with our prefix still there; returns the regions that were left."""
+        left = remove_shm(self.shm_prefix)
+        shutil.rmtree(self.path, ignore_errors=True)
+        return left
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def remove_stale(root: Path | None = None) -> list[Path]:
+    """Remove the folders (and regions) of servers whose owner process is gone."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = json.loads((folder / OWNER_FILE).read_text())
+            pid, prefix = int(owner["pid"]), str(owner["shm_prefix"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # being created right now, or not ours to judge
+        if not _alive(pid):
+            remove_shm(prefix)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def create(root: Path | None = None) -> Workdir:
+    """A fresh folder for one server (after removing dead servers' leftovers)."""
+    remove_stale(root)
+    path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
+    workdir = Workdir(path, f"gnet_triton_{os.getpid()}_{secrets.token_hex(4)}_")
+    (path / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "shm_prefix": workdir.shm_prefix}))
+    return workdir
