@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gnet.errors import GnetError
+from gnet.export import calibration_cache
 from gnet.export.calibration import calibrate
 from gnet.export.images import load_images
 
@@ -26,7 +27,8 @@ def test_calibration_cache_is_reused_and_never_stale(fixture_path: Path, workdir
     # an explicitly named cache made for another model is refused
     stale = workdir / "named.json"
     payload = json.loads(first.cache_path.read_text())
-    payload["key"]["onnx_sha256"] = "0" * 64
+    payload["key"]["onnx_sha256"] = "0" * 64  # a whole, consistent cache of another model: its checksum holds
+    payload["ranges_sha256"] = calibration_cache.ranges_sha256(payload["key"], payload["ranges"])
     stale.write_text(json.dumps(payload))
     with pytest.raises(GnetError, match="different onnx"):
         calibrate(fp32, images, "minmax", cache=stale)
