@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gnet.bench.plans import ensure_plan
+from gnet.defaults import PRECISIONS
 from gnet.errors import GnetError
 
 RUNTIME = "tensorrt-rtx"
@@ -30,9 +31,13 @@ def wanted(backends: Sequence[tuple[str, str | None]]) -> bool:
 
 def engine_builds(precisions: Sequence[str], artifact: Callable[[str], Path], batches: list[int],
                   progress_message: Callable[[str], None]) -> list[dict[str, Any]]:
-    """One entry per precision: the plan, its size and its build time (or why it could not be built)."""
+    """One entry per engine precision asked for: the plan, its size and its build time (or why it could not be built).
+
+    Only precisions that are files (:data:`~gnet.defaults.PRECISIONS`): ``bf16`` is a runtime's execution of the
+    FP32 graph, with no artifact and no plan of its own.
+    """
     out: list[dict[str, Any]] = []
-    for precision in precisions:
+    for precision in (p for p in precisions if p in PRECISIONS):
         progress_message(f"TensorRT-RTX plan {precision}: reusing or building it")
         try:
             plan = ensure_plan(artifact(precision), precision, RUNTIME, batches)

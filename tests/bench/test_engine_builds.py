@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 from gnet.bench.config import BenchConfig
-from gnet.bench.engine_builds import summary_line
+from gnet.bench.engine_builds import engine_builds, summary_line
 from gnet.bench.harness import run_benchmark
 from gnet.bench.report_table import render
 from gnet.bench.schema import validate
@@ -35,6 +35,20 @@ def test_a_run_with_trt_rtx_reports_the_build_and_reuses_the_plan_next_time(doc,
     console = Console(width=300, record=True)
     console.print(render(again))
     assert f"TensorRT-RTX {build['version']} AOT builds here: fp32 {build['seconds']:.1f} s" in console.export_text()
+
+
+def test_bf16_gets_no_plan_and_no_artifact():
+    """bf16 is OpenVINO's execution of the FP32 graph: asking the bench for it must not ask for a bf16 file."""
+    asked: list[str] = []
+
+    def store(variant: str):
+        asked.append(variant)
+        raise AssertionError("no artifact is made in this test")
+
+    with pytest.raises(AssertionError):
+        engine_builds(["bf16", "fp32"], store, [1], lambda _: None)
+    assert asked == ["fp32"]
+    assert engine_builds(["bf16"], store, [1], lambda _: None) == [] and asked == ["fp32"]
 
 
 def test_the_summary_line_and_errors():
