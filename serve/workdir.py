@@ -20,6 +20,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from gnet.atomic import process_alive
+
 PREFIX = "gnet-triton-"
 OWNER_FILE = "owner.json"
 SHM = Path("/dev/shm")
@@ -59,16 +61,6 @@ class Workdir:
         return left
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's live process
-    return True
-
-
 def remove_stale(root: Path | None = None) -> list[Path]:
     """Remove the folders (and regions) of servers whose owner process is gone."""
     removed = []
@@ -78,7 +70,7 @@ def remove_stale(root: Path | None = None) -> list[Path]:
             pid, prefix = int(owner["pid"]), str(owner["shm_prefix"])
         except (OSError, ValueError, KeyError, TypeError):
             continue  # being created right now, or not ours to judge
-        if not _alive(pid):
+        if not process_alive(pid):
             remove_shm(prefix)
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
