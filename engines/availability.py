@@ -24,16 +24,16 @@ class Availability:
     can_build: bool = False  # TensorRT-RTX builds plans without a GPU, even where it cannot run them
 
 
-def _gpu(label: str, version: str) -> tuple[str, DeviceInfo | None, str, str]:
-    """(backend name, device, why not, remedy) for the CUDA GPU an edition would run on."""
+def _gpu() -> tuple[str, DeviceInfo | None, str, str]:
+    """(backend name, device, why there is none as a bare clause, remedy) for the CUDA GPU an edition would run on."""
     try:
         backend = cuda_choice.get_backend()
     except GnetError as exc:
-        return "", None, f"{label} {version} is installed but {exc.cause}", exc.remedy
+        return "", None, exc.cause, exc.remedy
     try:
         return backend.name, backend.device_info(), "", ""
     except GnetError as exc:
-        return backend.name, None, f"{label} {version} is installed but the GPU cannot be queried ({exc.cause})", ""
+        return backend.name, None, f"the GPU cannot be queried ({exc.cause})", ""
     finally:
         backend.close()
 
@@ -45,9 +45,9 @@ def tensorrt_availability() -> Availability:
     except GnetError as exc:
         return Availability(False, exc.cause, remedy=exc.remedy)
     version = str(trt.__version__)
-    name, device, why, remedy = _gpu("TensorRT", version)
+    name, device, why, remedy = _gpu()
     if why:
-        return Availability(False, why, version, name or None, remedy=remedy)
+        return Availability(False, f"TensorRT {version} is installed but {why}", version, name or None, remedy=remedy)
     return Availability(True, "", version, name, device, can_build=True)
 
 
@@ -58,9 +58,9 @@ def rtx_availability() -> Availability:
     except GnetError as exc:
         return Availability(False, exc.cause, remedy=exc.remedy)
     version = str(trt.__version__)
-    name, device, why, remedy = _gpu("TensorRT-RTX", version)
+    name, device, why, remedy = _gpu()
     if why:
-        why = f"TensorRT-RTX {version} builds plans here, but running them needs an NVIDIA GPU: {why.split(' but ', 1)[-1]}"
+        why = f"TensorRT-RTX {version} builds plans here, but running them needs an NVIDIA GPU: {why}"
         return Availability(False, why, version, name or None, remedy=remedy, can_build=True)
     assert device is not None
     if not rtx_targets.supports(trt, device.compute_capability):

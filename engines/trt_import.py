@@ -13,7 +13,6 @@ from gnet import defaults
 from gnet.engines.runtimes import AUTO_ORDER, TENSORRT, TENSORRT_RTX, RuntimeSpec, spec_for
 from gnet.errors import GnetError, NotAvailable, UsageError, first_line
 
-MIN_VERSION = TENSORRT.min_version
 INSTALL_COMMAND = TENSORRT.install
 """Data-centre TensorRT's packages (pyproject's ``tensorrt`` extra), spelled out: gnet itself is not on PyPI."""
 

@@ -56,6 +56,11 @@ def remove_stale(folder: Path, pattern: re.Pattern[str] = _TEMP_FILE) -> list[Pa
     return removed
 
 
+def temp_prefix(dest: Path) -> str:
+    """``.<name>.gnet-tmp-<pid>-``: how every temporary beside ``dest`` starts, so :func:`remove_stale` knows its owner."""
+    return f".{dest.name}{TEMP_MARK}{os.getpid()}-"
+
+
 def ensure_writable_dir(path: Path) -> None:
     """Create the folder that will hold ``path`` and prove we may write there."""
     folder = path.parent
@@ -79,7 +84,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     dest = Path(path)
     ensure_writable_dir(dest)
     remove_stale(dest.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}{TEMP_MARK}{os.getpid()}-", dir=dest.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(dest), dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -113,7 +118,7 @@ def atomic_files(*paths: Path) -> Iterator[list[Path]]:
     ensure_writable_dir(dest[0])
     remove_stale(dest[0].parent)
     with (_disk_trouble_in_one_sentence(dest[-1], "the previous files were kept"),
-          tempfile.TemporaryDirectory(prefix=f".{dest[0].name}{TEMP_MARK}{os.getpid()}-", dir=dest[0].parent) as tmp):
+          tempfile.TemporaryDirectory(prefix=temp_prefix(dest[0]), dir=dest[0].parent) as tmp):
         staged = [Path(tmp) / p.name for p in dest]
         yield staged
         for source, target in zip(staged, dest):

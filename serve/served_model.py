@@ -58,7 +58,7 @@ def read_signature(path: Path) -> Signature:
     """The contract of a gnet ONNX; one sentence when the file is missing, corrupt, a plan or not gnet's."""
     import onnx
 
-    from gnet.export.metadata import read as read_metadata
+    from gnet.export.metadata import read_checked
 
     what = f"cannot serve {path}"
     if not path.is_file():
@@ -82,7 +82,7 @@ def read_signature(path: Path) -> Signature:
     if len(dims) != 4 or 0 in dims[1:] or len(out_dims) != 2 or out_dims[1] == 0 or in_type not in ("float32", "float16"):
         raise GnetError(what, f"its input is {in_type} {dims} and its output {out_dims}, not "
                         "[batch, 3, H, W] → [batch, classes] in float32 or float16", EXPORT_REMEDY)
-    metadata = read_metadata(model)
+    metadata = read_checked(model, str(path))
     names = metadata.get("class_names") or []
     return Signature(dims[1], dims[2], dims[3], out_dims[1], in_type, out_type, metadata,
                      tuple(str(n) for n in names) if len(names) == out_dims[1] else ())

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gnet import defaults
-from gnet.atomic import current_umask
+from gnet.atomic import current_umask, remove_stale, temp_prefix
 from gnet.errors import GnetError, UsageError
 from gnet.serve.model_config import TYPE_BY_DTYPE, ModelSpec, preferred_sizes, render
 from gnet.serve.served_model import place, read_signature
@@ -183,7 +183,8 @@ def write(repository: Repository, out: Path) -> Path:
     _check_replaceable(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        remove_stale(out.parent)  # what a killed run left: staging and set-aside folders carry their owner's PID
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), dir=out.parent))
     except OSError as exc:
         raise GnetError(f"cannot write the repository {out}", exc.strerror or str(exc)) from None
     aside: Path | None = None
@@ -196,7 +197,7 @@ def write(repository: Repository, out: Path) -> Path:
         except OSError as exc:
             raise GnetError(f"cannot write the repository {out}", exc.strerror or str(exc)) from None
         if out.exists():
-            aside = out.with_name(f".{out.name}.old-{os.getpid()}")
+            aside = out.with_name(f".{out.name}.old-{os.getpid()}")  # never removed as stale: it may be the only copy
             os.rename(out, aside)
         try:
             os.rename(tmp, out)

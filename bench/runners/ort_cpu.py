@@ -13,6 +13,7 @@ from gnet.bench.runners.autotune import fastest_layout
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
 from gnet.bench.runners.ort_autotune import layouts
 from gnet.bench.runners.ort_options import OrtTuning, ensure_optimized, session_options, tuned
+from gnet.defaults import artifact_variant
 from gnet.errors import GnetError, first_line
 from gnet.system import physical_cores
 
@@ -72,7 +73,7 @@ class OrtCpuRunner(Runner):
 
     @property
     def artifact_variant(self) -> str:
-        return {"fp32": "fp32", "fp16": "fp16", "int8": "int8-cpu"}[self.precision]
+        return artifact_variant(self.precision, "cpu")  # INT8 on a CPU: gnet's CPU-format graph
 
     def available(self) -> Availability:
         try:

@@ -17,10 +17,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
+from gnet.defaults import artifact_variant
 from gnet.errors import GnetError
-
-ARTIFACTS = {"fp32": "fp32", "fp16": "fp16", "int8": "int8-cpu"}
-"""The same ONNX files as ``ort-cpu``: INT8 on a CPU is gnet's CPU-format graph."""
 
 
 def free_loopback_ports(count: int) -> list[int]:
@@ -50,7 +48,7 @@ class TritonRunner(Runner):
 
     @property
     def artifact_variant(self) -> str:
-        return ARTIFACTS[self.precision]
+        return artifact_variant(self.precision, "cpu")  # the same ONNX files as ort-cpu: INT8 in the CPU format
 
     def available(self) -> Availability:
         from gnet.serve import bundle, stub_env

@@ -34,6 +34,16 @@ def test_a_file_that_cannot_be_served_is_one_sentence(serve_model: Path, tmp_pat
         read_signature(tmp_path / "foreign.onnx")
 
 
+def test_edited_metadata_is_one_sentence(serve_model: Path, tmp_path: Path):
+    model = onnx.load(str(serve_model))
+    for prop in model.metadata_props:
+        if prop.key == "gnet.class_names":
+            prop.value = "7"
+    onnx.save(model, str(tmp_path / "edited.onnx"))
+    with pytest.raises(GnetError, match="edited.onnx has unusable gnet metadata: gnet.class_names is 7, not a list"):
+        read_signature(tmp_path / "edited.onnx")
+
+
 def test_the_repository_holds_a_valid_python_backend_config_the_model_and_its_labels(serve_model: Path, tmp_path: Path):
     pytest.importorskip("tritonclient.grpc")
     from gnet.serve.model_config import validate

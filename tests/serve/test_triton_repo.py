@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from gnet.atomic import TEMP_MARK
 from gnet.errors import GnetError, UsageError
 from gnet.serve import triton_repo
 from gnet.serve.model_config import render, validate
@@ -87,6 +90,17 @@ def test_a_second_write_replaces_the_first(artifacts, tmp_path):
     triton_repo.write(triton_repo.discover(artifacts, triton_repo.RepoOptions()), repo)
     assert sorted(p.name for p in repo.iterdir() if p.is_dir()) == ["googlenet_onnx_fp32", "googlenet_trt_fp16"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["artifacts", "model_repository"]
+
+
+def test_the_staging_folder_of_a_killed_write_is_removed_by_the_next(artifacts, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".model_repository{TEMP_MARK}{dead.pid}-abc123"
+    live = tmp_path / f".model_repository{TEMP_MARK}{os.getppid()}-abc123"
+    for folder in (left, live):
+        (folder / "googlenet_onnx_fp32").mkdir(parents=True)
+    triton_repo.write(triton_repo.discover(artifacts, triton_repo.RepoOptions()), tmp_path / "model_repository")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["artifacts", "model_repository", live.name])
 
 
 def test_a_folder_gnet_did_not_write_is_never_replaced(artifacts, tmp_path):
