@@ -183,7 +183,7 @@ def write(repository: Repository, out: Path) -> Path:
     _check_replaceable(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(out.parent)  # what a killed run left: staging and set-aside folders carry their owner's PID
+        remove_stale(out.parent)  # a killed run's staging folder (owner PID in its name); never a set-aside copy
         tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), dir=out.parent))
     except OSError as exc:
         raise GnetError(f"cannot write the repository {out}", exc.strerror or str(exc)) from None
