@@ -10,6 +10,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 
@@ -63,10 +64,19 @@ def test_int8_and_fp16_plans_are_smaller_than_fp32(built):
     assert sizes["int8"] < sizes["fp16"] < sizes["fp32"]
 
 
-def test_builds_are_deterministic(built, tmp_path: Path):
+def test_builds_are_reproducible_but_for_generated_symbol_numbers(built, tmp_path: Path):
+    """Two builds of one ONNX give plans of the same size whose bytes differ, if at all, only in decimal digits.
+
+    Usually they are identical; once (a fresh-clone CI run, 2026-11-23) TensorRT-RTX's kernel compiler numbered its
+    generated symbols differently (``__mye4698`` against ``__mye4608``), so byte equality is not what it promises.
+    """
     again = build_engine(built["fp16"].plan.parent / "googlenet_fp16.onnx", tmp_path / "again.rtx.plan",
                          BuildOptions(**RTX))
-    assert again.plan.read_bytes() == built["fp16"].plan.read_bytes()
+    first, second = (np.frombuffer(p.read_bytes(), dtype=np.uint8) for p in (built["fp16"].plan, again.plan))
+    assert first.size == second.size
+    differ = np.flatnonzero(first != second)
+    digits = (ord("0") <= first[differ]) & (first[differ] <= ord("9")) & (ord("0") <= second[differ]) & (second[differ] <= ord("9"))
+    assert digits.all() and differ.size < first.size // 10_000
 
 
 def test_compute_capabilities_reach_the_builder(fp16, tmp_path: Path):
