@@ -38,11 +38,18 @@ def _strays(out: Path, tmp: Path) -> list[str]:
     return found + [p.name for p in tmp.iterdir() if p.name.startswith("gnet-")]
 
 
-@pytest.mark.slow
-def test_sigkill_mid_write_then_the_next_run_leaves_nothing(tmp_path: Path):
+@pytest.fixture
+def export_paths(tmp_path: Path) -> tuple[Path, Path]:
+    """(the export's output file, in a folder of its own; the temp folder the export process is given)."""
     out, tmp = tmp_path / "out" / "m.onnx", tmp_path / "tmp"
     out.parent.mkdir()
     tmp.mkdir()
+    return out, tmp
+
+
+@pytest.mark.slow
+def test_sigkill_mid_write_then_the_next_run_leaves_nothing(export_paths: tuple[Path, Path]):
+    out, tmp = export_paths
     proc = _start(out, tmp)
     caught = _wait_for(lambda: any(TEMP_MARK in p.name for p in out.parent.iterdir()), proc)
     proc.kill()
@@ -56,10 +63,8 @@ def test_sigkill_mid_write_then_the_next_run_leaves_nothing(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_sigterm_is_a_clean_stop_with_exit_143(tmp_path: Path):
-    out, tmp = tmp_path / "out" / "m.onnx", tmp_path / "tmp"
-    out.parent.mkdir()
-    tmp.mkdir()
+def test_sigterm_is_a_clean_stop_with_exit_143(export_paths: tuple[Path, Path]):
+    out, tmp = export_paths
     proc = _start(out, tmp)
     assert _wait_for(lambda: any(p.name.startswith("gnet-export-") for p in tmp.iterdir()), proc)
     proc.send_signal(signal.SIGTERM)
