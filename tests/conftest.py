@@ -15,11 +15,41 @@ from gnet.export.api import export_model
 from gnet.export.calibration import CalibrationSettings
 from gnet.export.images import load_packaged_photos
 from gnet.export.weights import build_googlenet, live_init
+from tests.helpers import cpu
 from tests.helpers.bench import bench_artifacts
 from tests.helpers.fixture import fixture_checkpoint
 from tests.helpers.models import SMALL, randomize_batchnorm
 
 pytest_plugins = ["tests.trt_double.fixtures"]  # trt, trt10, fake_device: the strict TensorRT double
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cpu.kind_from_environment()  # an unknown GNET_TEST_CPU stops the run here, in one line, before any test
+
+
+def pytest_report_header() -> str:
+    kind = cpu.kind_from_environment()
+    faked = f"; faked as {kind.name} by {cpu.ENV}" if kind else f" (set {cpu.ENV}=avx2|avx512-vnni-bf16 to fake one)"
+    from gnet.system import cpu_model, vector_extensions
+
+    return f"CPU: {cpu_model()} ({vector_extensions()}){faked}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cpu_from_environment():
+    """``GNET_TEST_CPU=avx2|avx512-vnni-bf16``: the whole run reads that CPU kind (tests/helpers/cpu.py)."""
+    kind = cpu.kind_from_environment()
+    if kind is None:
+        yield None
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        yield cpu.fake_cpu(patch, kind)
+
+
+@pytest.fixture(params=sorted(cpu.KINDS))
+def cpu_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> cpu.CpuKind:
+    """Runs a test once per CPU kind this project meets, each faked (what gnet reads, not what kernels do)."""
+    return cpu.fake_cpu(monkeypatch, cpu.KINDS[request.param])
 
 
 @pytest.fixture(scope="session")

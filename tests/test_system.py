@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gnet import system
+from gnet.export import openvino_runtime
+from tests.helpers import cpu
 
 
 def test_cpu_facts_are_read(monkeypatch):
@@ -26,3 +30,30 @@ def test_vector_extension_labels(monkeypatch):
 def test_gpu_missing_reason_is_one_clause():
     reason = system.gpu_missing_reason()
     assert reason == "" or ("GPU" in reason and "\n" not in reason)
+
+
+def test_each_cpu_kind_reads_as_itself_through_gnet(cpu_kind: cpu.CpuKind):
+    """The faked kind reaches every reader: model, flags, label, OpenVINO's list (tests/helpers/cpu.py)."""
+    assert system.cpu_model() == cpu_kind.model
+    assert system.vector_extensions() == cpu_kind.vector_extensions
+    assert openvino_runtime.capabilities() == list(cpu_kind.openvino_capabilities)
+    assert ("avx512_vnni" in system.cpu_flags()) == (cpu_kind.name == "avx512-vnni-bf16")
+
+
+def test_the_fake_is_undone_and_the_real_machine_read_again(monkeypatch: pytest.MonkeyPatch):
+    with monkeypatch.context() as patch:
+        cpu.fake_cpu(patch, cpu.AVX512_VNNI_BF16)
+        assert system.vector_extensions() == "AVX-512 VNNI BF16"
+    if cpu.kind_from_environment() is None:  # the real machine, unless the whole run fakes a kind
+        assert system._cpuinfo() == cpu.real_cpuinfo()
+        assert openvino_runtime.capabilities() == cpu.real_openvino_capabilities()
+
+
+def test_the_environment_variable_names_a_known_kind_or_stops_the_run(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(cpu.ENV, "avx512-vnni-bf16")
+    assert cpu.kind_from_environment() is cpu.AVX512_VNNI_BF16
+    monkeypatch.setenv(cpu.ENV, "")
+    assert cpu.kind_from_environment() is None
+    monkeypatch.setenv(cpu.ENV, "zen5")
+    with pytest.raises(pytest.UsageError, match="'zen5' is not a CPU kind the tests know; use one of avx2, "):
+        cpu.kind_from_environment()

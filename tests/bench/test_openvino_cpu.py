@@ -14,7 +14,9 @@ from gnet.bench.runners.openvino_cpu import OpenVinoCpuRunner
 from gnet.bench.runners.openvino_options import DEFAULT, UNTUNED, OvTuning
 from gnet.errors import NotAvailable
 from gnet.export import openvino_runtime as ovr
+from gnet.export.tolerances import tolerance_for
 from tests.helpers import tiny_onnx
+from tests.helpers.cpu import CpuKind, real_openvino_capabilities
 
 
 @pytest.fixture(scope="module")
@@ -66,31 +68,43 @@ def test_rows_that_do_not_exist_are_not_listed():
     assert [(r.variant, r.precision) for r in ready] == [("trt-qdq", "int8")] and not missing
 
 
-def test_without_bf16_there_is_no_bf16_row_and_the_reason_names_the_capabilities():
-    if "BF16" in ovr.capabilities():
-        pytest.skip("this CPU has BF16")
+def test_a_bf16_row_exists_exactly_where_the_cpu_has_bf16(cpu_kind: CpuKind):
+    """Both branches on every machine (the kind is faked): a Zen 4 gets the two bf16 rows, a Zen 3 lists them as
+    unavailable with OpenVINO's capability list as the reason; PyTorch and ONNX Runtime have no bf16 rows at all."""
     ready, missing = discover(parse_backends("torch-cpu:eager,ort-cpu,openvino"), ["bf16"])
-    assert not ready  # and PyTorch / ONNX Runtime have no bf16 rows at all, not even unavailable ones
-    assert {(m.backend, m.variant) for m in missing} == {("openvino-cpu", "default"), ("openvino-cpu", "tuned")}
-    assert all(m.reason.startswith("this CPU has no BF16 (OpenVINO's OPTIMIZATION_CAPABILITIES: ") for m in missing)
-
-
-def test_a_cpu_reporting_bf16_gets_the_row(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(ovr, "capabilities", lambda: ["FP32", "BF16", "INT8"])
-    assert OpenVinoCpuRunner("default", "bf16").available().ok
-    assert not OpenVinoCpuRunner("default", "fp16").available().ok
+    found = ready if cpu_kind.has_bf16 else missing
+    assert {(r.backend, r.variant) for r in found} == {("openvino-cpu", "default"), ("openvino-cpu", "tuned")}
+    assert not (missing if cpu_kind.has_bf16 else ready)
+    for m in missing:
+        assert m.reason == f"this CPU has no BF16 (OpenVINO's OPTIMIZATION_CAPABILITIES: " \
+                           f"{', '.join(cpu_kind.openvino_capabilities)})"
+    assert not OpenVinoCpuRunner("default", "fp16").available().ok  # neither kind lists FP16
 
 
 def test_a_row_that_would_not_run_as_labelled_is_refused(monkeypatch: pytest.MonkeyPatch, artifacts: dict[str, Path]):
-    """Told the CPU has BF16 when it has not, OpenVINO compiles the bf16 request in f32 without a word: the
-    read-back catches it, and the row is not reported as bf16."""
-    if "BF16" in ovr.capabilities():
-        pytest.skip("this CPU runs BF16")
+    """OpenVINO compiles a precision the CPU lacks in f32 without a word; the read-back catches it and the row is
+    not reported as bf16. Made certain on every CPU: the CPU is said to have BF16 and OpenVINO is asked for f32."""
     monkeypatch.setattr(ovr, "capabilities", lambda: ["FP32", "BF16", "INT8"])
+    monkeypatch.setitem(ovr.HINT, "bf16", "f32")  # what OpenVINO does on its own on a CPU without BF16
     runner = OpenVinoCpuRunner("default", "bf16")
     with pytest.raises(NotAvailable, match=r"OpenVINO would run the bf16 row in f32: its convolutions compiled as"):
         runner.prepare(context(artifacts))
     runner.close()
+
+
+def test_a_bf16_row_on_this_machine_runs_as_labelled_or_is_refused(artifacts: dict[str, Path]):
+    """The real machine's own branch, for real: on a CPU with BF16 the row runs bf16 and matches ONNX Runtime
+    within the bf16 tolerance; on one without, the same row forced past discovery is refused by its read-back."""
+    x = tiny_onnx.images(4)
+    runner = OpenVinoCpuRunner("default", "bf16")
+    if "BF16" not in real_openvino_capabilities():
+        with pytest.raises(NotAvailable, match=r"OpenVINO would run the bf16 row in f32"):
+            run_once(runner, artifacts, x)
+        return
+    out = run_once(runner, artifacts, x)
+    ref = tiny_onnx.ort_logits(artifacts["fp32"], x)
+    assert runner.settings["executed_precision"] == "bf16"
+    assert np.abs(out - ref).max() <= tolerance_for("bf16").rel_max * np.abs(ref).max()
 
 
 @pytest.mark.parametrize("tuning", [DEFAULT.replace(static_batch=True),

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from gnet.engines import cuda_choice
-from gnet.system import vector_extensions
 from tests.helpers.cli import assert_one_sentence_failure, invoke
+from tests.helpers.cpu import CpuKind
 from tests.trt_double import FakeDevice
 from tests.trt_double.fixtures import tiny_onnx
 
@@ -152,7 +152,7 @@ def test_options_an_edition_lacks_are_refused_before_building(monkeypatch, tmp_p
     assert not list(tmp_path.glob("*.plan")) and not list(tmp_path.glob("*.json")) and not list(tmp_path.glob("*.cache"))
 
 
-def test_info_lists_what_this_machine_has(monkeypatch):
+def test_info_lists_what_this_machine_has(monkeypatch, cpu_kind: CpuKind):
     monkeypatch.setitem(sys.modules, "tensorrt", None)
     result = _run("info", "--json")
     assert result.exit_code == 0, result.output
@@ -164,8 +164,9 @@ def test_info_lists_what_this_machine_has(monkeypatch):
     assert rows["TensorRT-RTX engines"]["ok"] is False  # no GPU here
     assert "builds plans here, but running them needs an NVIDIA GPU" in rows["TensorRT-RTX engines"]["value"]
     assert "CPUExecutionProvider" in rows["onnxruntime providers"]["value"]
-    assert rows["CPU"]["value"].endswith(f"({vector_extensions()})")
-    assert rows["openvino"]["ok"] is True and "OPTIMIZATION_CAPABILITIES: FP32" in rows["openvino"]["value"]
+    assert rows["CPU"]["value"] == f"{cpu_kind.model} ({cpu_kind.vector_extensions})"
+    capabilities = ", ".join(cpu_kind.openvino_capabilities)  # BF16 first on a Zen 4, absent on a Zen 3
+    assert rows["openvino"]["ok"] is True and f"OPTIMIZATION_CAPABILITIES: {capabilities}" in rows["openvino"]["value"]
     assert rows["tensorrt"]["ok"] is False and INSTALL in rows["tensorrt"]["value"]
     assert rows["TensorRT engines"]["ok"] is False
     table = _run("info")

@@ -15,7 +15,7 @@ import pytest
 from gnet.atomic import TEMP_MARK, atomic_output, remove_stale, scratch_dir
 
 EXPORT = [sys.executable, "-m", "gnet", "export", "--weights", "random", "--image-size", "96",
-          "--parity-batches", "1,2,3,4,5,6,7,8"]  # a longer parity check: a wider window to catch it mid-write
+          "--parity-batches", "1,2,3,4,5,6,7,8"]  # a longer run: a wider window to catch its scratch folder
 
 
 def _start(out: Path, tmp: Path) -> subprocess.Popen:
@@ -47,15 +47,26 @@ def export_paths(tmp_path: Path) -> tuple[Path, Path]:
     return out, tmp
 
 
+HOLD_MID_WRITE = """
+import sys
+from pathlib import Path
+from gnet.atomic import atomic_output, scratch_dir
+with scratch_dir("export"), atomic_output(Path(sys.argv[1])) as part:
+    part.write_bytes(b"half a model")
+    print("mid-write", flush=True)
+    sys.stdin.read()  # held here until killed: no race with how fast this machine exports
+"""
+
+
 @pytest.mark.slow
 def test_sigkill_mid_write_then_the_next_run_leaves_nothing(export_paths: tuple[Path, Path]):
     out, tmp = export_paths
-    proc = _start(out, tmp)
-    caught = _wait_for(lambda: any(TEMP_MARK in p.name for p in out.parent.iterdir()), proc)
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_MID_WRITE, str(out)], env={**os.environ, "TMPDIR": str(tmp)},
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "mid-write"
     proc.kill()
     proc.wait()
-    assert caught, "the export finished before it could be killed mid-write"
-    assert _strays(out, tmp) and not out.exists()  # what SIGKILL leaves
+    assert len(_strays(out, tmp)) == 2 and not out.exists()  # what SIGKILL leaves: the PID-named file and folder
     again = _start(out, tmp)
     stdout, stderr = again.communicate(timeout=600)
     assert again.returncode == 0, stderr
