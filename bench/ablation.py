@@ -99,7 +99,7 @@ def measure(config: Any, progress: Any, precisions: list[str], build: Build, tit
 
     config.check()
     batches = sorted(set(config.batches))
-    chosen = choose_weights(config.weights, config.seed)
+    chosen = choose_weights(config.weights, config.seed, image_size=config.size)
     size = config.size
     progress.message(f"weights: {chosen.loaded.weights} — {chosen.reason}; image size {size}")
     images = parity_images(chosen.loaded, config.images, size, config.parity_limit)

@@ -41,7 +41,8 @@ def _entry(row: dict[str, Any]) -> dict[str, Any]:
             "runtime": row.get("runtime") or row["backend"], "artifact": row.get("artifact"),
             "executed_precision": settings.get("executed_precision") or row["precision"],
             "settings": deploy_settings(row), "throughput_ips": row["throughput_ips"],
-            "top1_agreement": row["parity"]["top1_agreement"]}
+            "top1_agreement": row["parity"]["top1_agreement"],
+            "top1_informative": row["parity"].get("top1_informative", True)}
 
 
 def row_speedups(row: dict[str, Any]) -> dict[str, float | None]:
@@ -100,6 +101,7 @@ def best_cpu_lines(summary: list[dict[str, Any]]) -> list[str]:
                    f"options: {_options(best.get('settings', {}))}")
         lines.append(f"best CPU path at batch {best['batch']}: {best['backend']}:{best['variant']} {best['precision']} "
                      f"= {best['throughput_ips']:.1f} img/s, top-1 agreement {best['top1_agreement']:.1%}"
+                     + ("" if best.get("top1_informative", True) else " (not informative)")
                      + (f", {', '.join(ratios)}" if ratios else "") + how)
         others = [f"{name} {entry['throughput_ips']:.1f} img/s ({entry['backend']}:{entry['variant']} "
                   f"{entry['precision']}, {entry['artifact'] or 'no artifact'})"

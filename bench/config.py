@@ -40,6 +40,18 @@ class BenchConfig:
         self.concurrency = parse_concurrency(self.concurrency)
         if self.parity_limit is not None and self.parity_limit < 1:
             raise UsageError(f"--parity-images must be at least 1, not {self.parity_limit}")
+        self.check_artifacts()
+
+    def check_artifacts(self) -> None:
+        """Refuse, before measuring, a foreign ONNX (no gnet metadata) under a gnet artifact name in --artifacts:
+        the bench would otherwise overwrite the user's file with a fresh export and measure that instead."""
+        from gnet.export.metadata import require_gnet_metadata
+
+        for name in defaults.ARTIFACT_NAMES.values():
+            path = Path(self.artifacts) / name
+            model = _readable_onnx(path)
+            if model is not None:
+                require_gnet_metadata(model, str(path), "bench")
 
     def check_memory(self) -> None:
         """Refuse, before allocating, a batch whose input alone would not fit in this machine's free memory."""
@@ -58,3 +70,14 @@ class BenchConfig:
         """The image size measured: ``--image-size``, else GoogLeNet's own (weights trained at another
         size, such as the 64-px fixture, are judged by their parity there, not their accuracy)."""
         return int(self.image_size or defaults.DEFAULT_IMAGE_SIZE)
+
+
+def _readable_onnx(path: Path):  # -> onnx.ModelProto | None (onnx is imported only when a bench runs)
+    """The ONNX at ``path``, or None when it is missing or unreadable: then it is not a user's model, and the bench
+    exports a fresh one there as it always has."""
+    import onnx
+
+    try:
+        return onnx.load(str(path), load_external_data=False)
+    except Exception:  # noqa: BLE001 - onnx raises DecodeError and friends for a file that is not ONNX
+        return None

@@ -151,7 +151,7 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
     config.batches = sorted(set(int(b) for b in config.batches))
     runners, unavailable = discover(backends, precisions)
 
-    chosen = choose_weights(config.weights, config.seed)
+    chosen = choose_weights(config.weights, config.seed, image_size=config.size)
     loaded = chosen.loaded
     progress.message(f"weights: {loaded.weights} — {chosen.reason}; image size {config.size}")
     images = parity_images(loaded, config.images, config.size, config.parity_limit)

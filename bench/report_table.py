@@ -88,8 +88,8 @@ def results_table(doc: dict[str, Any]) -> Table:
                          if st else "—")
         passed = row_passed(r)
         verdict = "[green]pass[/]" if passed else "[bold]FAIL[/]"
-        cells += [_num(parity["cosine_min"], ".5f"), _num(parity["max_abs"], ".1e"), f"{parity['top1_agreement']:.1%}",
-                  _accuracy(parity, caveat), verdict]
+        cells += [_num(parity["cosine_min"], ".5f"), _num(parity["max_abs"], ".1e"), f"{parity['top1_agreement']:.1%}"
+                  + ("" if parity.get("top1_informative", True) else " n/i"), _accuracy(parity, caveat), verdict]
         table.add_row(*cells, style=None if passed else "red")
     table.caption = caption(doc)
     table.caption_justify = "left"
@@ -104,6 +104,9 @@ def caption(doc: dict[str, Any]) -> str:
         f"timing: {cfg['warmup_ms']:g} ms warm-up, ≥ {cfg['duration_s']:g} s and ≥ {cfg['min_iterations']} iterations per row",
         "parity vs PyTorch FP32 on the same images (acc = top-1 accuracy with labels); red = outside its precision's tolerance",
     ]
+    if any(not r["parity"].get("top1_informative", True) for r in doc["rows"]):
+        parts.append("n/i = top-1 not informative: PyTorch FP32 answers too few classes on these images for top-1 "
+                     "agreement to prove anything; those rows are judged by their error bounds alone")
     caveat = accuracy_caveat(doc)
     if caveat:
         parts.append(f"acc n/a: the weights were {caveat}, so accuracy means nothing here; parity still does")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,8 @@ class BuildOptions:
     allow_mixed: bool = False
     runtime: str = defaults.RUNTIME  # auto | tensorrt | tensorrt-rtx
     compute_capabilities: str | None = None  # TensorRT-RTX: "sm86,sm89" or "current"; None: its default list
+    image_size: int | None = None  # a foreign ONNX's facts (--image-size, --classes): see metadata.require_gnet_metadata
+    num_classes: int | None = None
 
     def check(self) -> None:
         """Refuse impossible options with one sentence, before anything is built."""
@@ -44,6 +45,9 @@ class BuildOptions:
         if self.hardware_compat not in defaults.HARDWARE_COMPAT:
             raise UsageError(f"--hardware-compat must be one of {', '.join(defaults.HARDWARE_COMPAT)}, "
                              f"not {self.hardware_compat!r}")
+        for flag, value in (("--image-size", self.image_size), ("--classes", self.num_classes)):
+            if value is not None and value < 1:
+                raise UsageError(f"{flag} must be at least 1, not {value}")
         if self.runtime not in defaults.RUNTIMES:
             raise UsageError(f"--runtime must be one of {', '.join(defaults.RUNTIMES)}, not {self.runtime!r}")
 
@@ -97,19 +101,6 @@ class BuildInputs:
         return ((options.min_batch, *rest), (options.opt_batch, *rest), (options.max_batch, *rest))
 
 
-def precision_of(onnx: Path, meta: dict[str, Any]) -> str:
-    """The precision the ONNX encodes: its ``gnet.precision`` metadata, else its file name."""
-    recorded = str(meta.get("precision", "")).lower()
-    if recorded in defaults.PRECISIONS:
-        return recorded
-    found = [p for p in defaults.PRECISIONS if re.search(rf"(^|[_.\-]){p}([_.\-]|$)", onnx.name.lower())]
-    if len(found) == 1:
-        return found[0]
-    raise GnetError(f"cannot tell the precision of {onnx}",
-                    f"it has no gnet.precision metadata and its name names none of {', '.join(defaults.PRECISIONS)}",
-                    "export it with gnet export --precision")
-
-
 def default_plan_path(onnx: Path, precision: str, runtime: str = "tensorrt") -> Path:
     """``googlenet_<precision>.plan`` (``.rtx.plan`` for TensorRT-RTX) beside the ONNX."""
     return onnx.parent / defaults.plan_name(precision, runtime)
@@ -146,9 +137,11 @@ def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOpti
     onnx = Path(onnx_path)
     model = load_onnx(onnx)
     options.check()
-    meta = metadata.read_checked(model, str(onnx))
+    meta = metadata.require_gnet_metadata(model, str(onnx), "build",
+                                          {"image_size": options.image_size, "num_classes": options.num_classes})
+    meta.setdefault("opset", metadata.opset_of(model))  # the manifest never records a null opset
     refuse_cpu_format(onnx, meta)
-    precision = precision_of(onnx, meta)
+    precision = str(meta["precision"])
     name, shape = _input_of(model, onnx)
     if shape[0] is not None and not options.min_batch == options.max_batch == shape[0]:
         raise UsageError(f"{onnx} has a fixed batch of {shape[0]}",

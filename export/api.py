@@ -80,7 +80,7 @@ def export_model(
     FP16 and INT8 start from the FP32 ONNX in the same folder (``googlenet_fp32.onnx``),
     reused when it was exported from the same weights, size and opset, else written first.
     """
-    chosen = choose_weights(weights, seed=seed, transform_input=transform_input)
+    chosen = choose_weights(weights, seed=seed, transform_input=transform_input, image_size=image_size)
     loaded = chosen.loaded
     size = image_size or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE
     evaluation = parity_images(loaded, images, size)
@@ -182,6 +182,17 @@ def find_source_fp32(qdq_path: Path, meta: dict) -> Path | None:
     return None
 
 
+def judged_precision(graph: str, meta: dict, where: str | Path) -> str:
+    """The precision a check judges by: the one the graph encodes. Metadata that claims another is refused, so an
+    edited ``gnet.precision`` can never loosen the tolerance (an FP32 graph judged by INT8's bounds)."""
+    claimed = meta.get("precision")
+    if claimed is not None and claimed != graph:
+        raise GnetError(f"{where} says it is {claimed} but its graph is {graph}",
+                        "its gnet.precision metadata was edited or belongs to another file",
+                        "re-export it with gnet export")
+    return graph
+
+
 def parity_inputs(name: str | Path, meta: dict, check: Callable[[int, int], None], weights: str | None = None,
                   seed: int = 0, images: str | Path | None = None) -> tuple[LoadedModel, ImageSet, np.ndarray]:
     """What re-proving an artifact needs: the weights it records (or ``weights``), refused when they are not
@@ -207,15 +218,28 @@ def check_model(
     seed: int = 0,
     images: str | Path | None = None,
     batches: Sequence[int] | None = None,
+    image_size: int | None = None,
 ) -> CheckResult:
-    """Re-run the parity check of an existing ONNX (or OpenVINO IR) against PyTorch FP32 with the weights it came from."""
+    """Re-run the parity check of an existing ONNX (or OpenVINO IR) against PyTorch FP32 with the weights it came from.
+
+    An ONNX without gnet's metadata needs ``weights`` and ``image_size`` (or a static input size): see
+    :func:`gnet.export.metadata.require_gnet_metadata`."""
     if Path(onnx_path).suffix in (defaults.IR_SUFFIX, defaults.IR_WEIGHTS_SUFFIX):
+        if image_size is not None:  # an IR records its size; an option that cannot apply is refused, not ignored
+            raise UsageError("--image-size is for an ONNX without gnet's metadata", "an OpenVINO IR records its own",
+                             "leave --image-size out")
         return check_ir(onnx_path, weights, seed, images, batches)
     model = load_onnx(onnx_path)
-    meta = metadata.read_checked(model, str(onnx_path))
-    loaded, data, reference = parity_inputs(onnx_path, meta, lambda classes, size: check_interface(model, classes, size),
-                                            weights, seed, images)
-    precision = str(meta.get("precision", "fp32"))
+    where = str(onnx_path)
+    meta = metadata.require_gnet_metadata(model, where, "check", {"weights": weights, "image_size": image_size})
+    if meta.get("foreign"):  # another exporter's names and layout: only the shapes are gnet's contract
+        def interface(classes: int, size: int) -> None:
+            metadata.match_graph(model, where, size, classes)
+    else:
+        def interface(classes: int, size: int) -> None:
+            check_interface(model, classes, size)
+    loaded, data, reference = parity_inputs(onnx_path, meta, interface, weights, seed, images)
+    precision = judged_precision(metadata.graph_precision(model, str(onnx_path))["precision"], meta, onnx_path)
     report = check_onnx(onnx_path, reference, data, precision, loaded.weights, batches, trained=loaded.trained,
                         trained_image_size=loaded.image_size)
     noise = fp32 = None
@@ -229,9 +253,10 @@ def _ir_parity(model, name: str, meta: dict, loaded: LoadedModel, data: ImageSet
                batches: Sequence[int] | None) -> tuple[ParityReport, str]:
     """An OpenVINO IR on the CPU against PyTorch's ``reference`` logits (the precision hint forced as the bench
     forces it), and what OpenVINO really ran, in words."""
+    from gnet.export.openvino_ir import ir_precision
     from gnet.export.openvino_runtime import compile_cpu, executed, infer_batched, read_back
 
-    precision = str(meta.get("precision", "fp32"))
+    precision = judged_precision(ir_precision(model), meta, name)
     compiled = compile_cpu(model, precision, name=name)
     report = check_logits(name, lambda images, batch: infer_batched(compiled, images, batch), reference, data,
                           precision, loaded.weights, batches, trained=loaded.trained,
@@ -278,7 +303,7 @@ def export_openvino(onnx_path: str | Path, output: str | Path | None = None, wei
     core()  # NotAvailable without OpenVINO, before any work
     source = Path(onnx_path)
     model = load_onnx(source)
-    meta = metadata.read_checked(model, str(source))
+    meta = metadata.require_gnet_metadata(model, str(source), "openvino")  # the IR carries gnet's metadata on
     loaded, data, reference = parity_inputs(source, meta, lambda classes, size: check_interface(model, classes, size),
                                             weights, seed, images)
     xml = Path(output) if output else source.with_name(defaults.ir_name(source.name))

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+
+INFORMATIVE_CLASS_SHARE = 0.8
+"""Top-1 agreement is evidence only when the reference's own top-1 answers cover at least this share of the
+classes it could show on these images (all classes, or one per image when there are fewer images): a
+reference that answers one class for everything agrees with any candidate that does the same."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,24 @@ class ParityMetrics:
     accuracy: float | None = None  # candidate's top-1 accuracy, when labels are known
     reference_accuracy: float | None = None
     nonfinite: int = 0  # NaN or infinite values in either array: always a failure
+    reference_classes: int = 0  # distinct top-1 classes among the reference's answers
+    num_classes: int = 0
+
+    @property
+    def classes_needed(self) -> int:
+        """How many distinct reference answers make top-1 agreement informative on these images."""
+        return max(1, math.ceil(INFORMATIVE_CLASS_SHARE * min(self.num_classes, self.count)))
+
+    @property
+    def top1_informative(self) -> bool:
+        return self.reference_classes >= self.classes_needed
+
+    def top1_caveat(self) -> str:
+        """Why top-1 agreement proves nothing here ("" when it does)."""
+        if self.top1_informative:
+            return ""
+        return (f"top-1 not informative: the reference answers {self.reference_classes} of {self.num_classes} "
+                f"classes on these {self.count} images (needs {self.classes_needed})")
 
     @property
     def accuracy_drop(self) -> float | None:
@@ -34,6 +58,7 @@ class ParityMetrics:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["accuracy_drop_points"] = self.accuracy_drop
+        data["top1_informative"] = self.top1_informative
         return data
 
 
@@ -80,6 +105,8 @@ def compare_logits(reference: np.ndarray, candidate: np.ndarray, labels: np.ndar
         accuracy=accuracy,
         reference_accuracy=ref_accuracy,
         nonfinite=nonfinite,
+        reference_classes=int(np.unique(top1_ref).size) if ref.size else 0,
+        num_classes=int(ref.shape[1]) if ref.ndim == 2 else 0,
     )
 
 

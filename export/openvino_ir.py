@@ -114,3 +114,13 @@ def write_ir(onnx_path: str | Path, xml_path: str | Path, prove: Callable[[Any],
         if not report.passed:
             raise ParityError(report, "nothing was written")
     return report
+
+
+def ir_precision(model: Any) -> str:
+    """The precision an IR's graph encodes (what its tolerance follows, never its rt_info): FakeQuantize or 8-bit
+    constants (OpenVINO's forms of Q/DQ) → int8, FP16 constants → fp16, else fp32."""
+    ops = model.get_ordered_ops()
+    constants = {op.get_output_element_type(0).get_type_name() for op in ops if op.get_type_name() == "Constant"}
+    if any(op.get_type_name() == "FakeQuantize" for op in ops) or constants & {"i8", "u8"}:
+        return "int8"
+    return "fp16" if "f16" in constants else "fp32"

@@ -95,6 +95,14 @@ WEIGHTS = "auto"
 """Every command's ``--weights``: ImageNet if cached or downloadable, else the trained fixture, else seeded."""
 FIXTURE_CHECKPOINT = ARTIFACTS_DIR / "fixture" / "googlenet_digits.pt"
 FIXTURE_IMAGE_SIZE = 64
+"""The fixture the tests measure on: trained at 64 px, where a parity check costs a twelfth of one at 224 px."""
+FIXTURE_FULL_SIZE = DEFAULT_IMAGE_SIZE
+"""The size of the fixture's second checkpoint, fine-tuned from the first: what ``--weights auto`` measures offline."""
+
+
+def fixture_path(image_size: int, base: Path = FIXTURE_CHECKPOINT) -> Path:
+    """The fixture checkpoint trained at ``image_size`` (``googlenet_digits.pt``, ``googlenet_digits_224.pt``)."""
+    return base if image_size == FIXTURE_IMAGE_SIZE else base.with_name(f"{base.stem}_{image_size}{base.suffix}")
 
 # --- calibration ------------------------------------------------------------------------------------
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")

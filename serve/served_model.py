@@ -54,11 +54,12 @@ def _tensor(value: object) -> tuple[list[int], str]:
     return [d.dim_value for d in tensor.shape.dim], ELEMENT_TYPES.get(tensor.elem_type, f"type {tensor.elem_type}")
 
 
-def read_signature(path: Path) -> Signature:
-    """The contract of a gnet ONNX; one sentence when the file is missing, corrupt, a plan or not gnet's."""
+def read_signature(path: Path, command: str = "serve") -> Signature:
+    """The contract of a gnet ONNX; one sentence when the file is missing, corrupt, a plan or not gnet's
+    (``command``, ``serve`` or ``triton-repo``, words the refusal of a foreign ONNX)."""
     import onnx
 
-    from gnet.export.metadata import read_checked
+    from gnet.export.metadata import require_gnet_metadata
 
     what = f"cannot serve {path}"
     if not path.is_file():
@@ -72,6 +73,8 @@ def read_signature(path: Path) -> Signature:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # onnx raises DecodeError and friends for a file that is not ONNX
         raise GnetError(what, f"it is not a readable ONNX file ({first_line(exc)})", EXPORT_REMEDY) from None
+    # before the shapes: a foreign ONNX gets the one sentence every command gives it, whatever its names
+    metadata = require_gnet_metadata(model, str(path), command)
     inputs = {i.name: i for i in model.graph.input}
     outputs = {o.name: o for o in model.graph.output}
     if defaults.INPUT_NAME not in inputs or defaults.OUTPUT_NAME not in outputs:
@@ -82,7 +85,6 @@ def read_signature(path: Path) -> Signature:
     if len(dims) != 4 or 0 in dims[1:] or len(out_dims) != 2 or out_dims[1] == 0 or in_type not in ("float32", "float16"):
         raise GnetError(what, f"its input is {in_type} {dims} and its output {out_dims}, not "
                         "[batch, 3, H, W] → [batch, classes] in float32 or float16", EXPORT_REMEDY)
-    metadata = read_checked(model, str(path))
     names = metadata.get("class_names") or []
     return Signature(dims[1], dims[2], dims[3], out_dims[1], in_type, out_type, metadata,
                      tuple(str(n) for n in names) if len(names) == out_dims[1] else ())

@@ -86,7 +86,7 @@ def _tensorrt(name: str, precision: str, spec: ModelSpec) -> dict[str, str]:
 def onnx_entry(path: Path, variant: str, options: RepoOptions) -> Entry:
     """A repository model for one gnet ONNX (dims, dtypes, classes and labels from the file itself)."""
     name, kind, precision = ONNX_MODELS[variant]
-    sig = read_signature(path)
+    sig = read_signature(path, "triton-repo")
     spec = ModelSpec(name=name, platform="onnxruntime_onnx", model_file="model.onnx", max_batch=options.max_batch,
                      dims=sig.dims, classes=sig.classes, preferred=preferred_sizes(options.max_batch), kind=kind,
                      instances=options.cpu_instances if kind == "KIND_CPU" else options.gpu_instances,
@@ -133,7 +133,11 @@ def rtx_reason(plan: Path) -> str:
 
 
 def discover(artifacts: Path, options: RepoOptions) -> Repository:
-    """Every gnet ONNX and every plan (with its manifest) in ``artifacts``."""
+    """Every gnet ONNX and every plan (with its manifest) in ``artifacts``.
+
+    ``skipped`` is only for a valid gnet artifact Triton has no backend for; a file under a gnet name that is not
+    gnet's (unreadable, or a foreign ONNX without gnet's metadata) refuses the whole repository, as a bad manifest
+    does: serving it would mean guessing its contract, and skipping it would drop a model the user put there."""
     from gnet.engines import manifest as manifests
 
     if not artifacts.is_dir():

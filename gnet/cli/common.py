@@ -109,10 +109,14 @@ def parity_table(report: ParityReport) -> Table:
         verdict = "[green]pass[/]" if row.passed else "[red]FAIL[/]"
         table.add_row(
             str(row.batch), str(m.count), f"{m.max_abs:.3e}", f"{m.mean_abs:.3e}", f"{m.rel_max:.2e}",
-            f"{m.cosine_min:.6f}", f"{m.top1_agreement:.1%}", f"{m.top5_agreement:.1%}", accuracy_text(report, m),
+            f"{m.cosine_min:.6f}", f"{m.top1_agreement:.1%}" + ("" if m.top1_informative else " [yellow]n/i[/]"),
+            f"{m.top5_agreement:.1%}", accuracy_text(report, m),
             verdict, style=None if row.passed else "red",
         )
     table.caption = "accuracy: candidate/reference; tolerance " + tolerance_text(report)
+    caveat = next((row.metrics.top1_caveat() for row in report.rows if not row.metrics.top1_informative), "")
+    if caveat:
+        table.caption += f"\nn/i = {caveat}: the verdict rests on the error bounds alone"
     return table
 
 
@@ -134,13 +138,20 @@ def tolerance_text(report: ParityReport) -> str:
     return f"{text} ({tol.judged_on})"
 
 
-def noise_table(rows: list[LayerNoise], count: int = 5) -> Table:
-    """The ``count`` layers whose quantized input has the lowest SQNR (candidates for ``--keep-fp``)."""
-    table = Table(title=f"where INT8 hurts: the {min(count, len(rows))} lowest-SQNR layer inputs")
+def noise_table(rows: list[LayerNoise], count: int = 5, output_db: float | None = None) -> Table:
+    """The ``count`` layers whose quantized input has the lowest SQNR (candidates for ``--keep-fp``);
+    ``output_db``: the SQNR of the model's logits against FP32's, the figure keeping a layer must raise."""
+    shown = min(count, len(rows))
+    title = f"where INT8 hurts: the {shown} lowest-SQNR layer inputs" if rows else "no quantized Conv/Gemm input"
+    table = Table(title=title)
     for column in ("node (for --keep-fp)", "op", "SQNR dB", "accumulated dB"):
         table.add_column(column, justify="left" if column.startswith("node") else "right", no_wrap=True)
     for row in rows[:count]:
         acc = "—" if row.accumulated_db is None else f"{row.accumulated_db:.1f}"
         table.add_row(escape(row.node), row.op_type, f"{row.sqnr_db:.1f}", acc)
-    table.caption = "SQNR: the tensor before vs after its own Q/DQ; accumulated: vs the FP32 model"
+    # A u8 quantizer that does a folded ReLU's clipping is measured against the ReLU's output: that is no noise.
+    table.caption = ("SQNR: the tensor (after any ReLU its quantizer folds) vs after its own Q/DQ; "
+                     "accumulated: vs the FP32 model")
+    if output_db is not None:
+        table.caption += f"; logits vs FP32: {output_db:.1f} dB"
     return table

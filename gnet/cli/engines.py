@@ -44,23 +44,32 @@ if TYPE_CHECKING:
                    "[default: TensorRT-RTX's own list].")
 @click.option("--allow-mixed", is_flag=True,
               help="Keep an engine whose convolutions do not all run at the ONNX's precision (normally refused).")
+@click.option("--image-size", type=click.IntRange(defaults.MIN_IMAGE_SIZE, defaults.MAX_IMAGE_SIZE),
+              help="An ONNX without gnet's metadata (another exporter's): its input height and width, recorded in the "
+                   "manifest and checked against the graph (with --classes; gnet's own ONNX files carry both).")
+@click.option("--classes", "num_classes", type=click.IntRange(1),
+              help="An ONNX without gnet's metadata: its number of output classes (with --image-size).")
 @handle_errors
 def build_cmd(model: str, runtime: str, output: str | None, min_batch: int, opt_batch: int, max_batch: int,
               workspace_mib: int, opt_level: int, timing_cache: str | None, no_timing_cache: bool, hardware_compat: str,
-              version_compatible: bool, compute_capabilities: str | None, allow_mixed: bool) -> None:
+              version_compatible: bool, compute_capabilities: str | None, allow_mixed: bool, image_size: int | None,
+              num_classes: int | None) -> None:
     """Build a strongly typed TensorRT or TensorRT-RTX engine from a gnet ONNX, prove its precision, write its manifest.
 
     The precision comes from the ONNX itself (googlenet_fp32.onnx, googlenet_fp16.onnx,
     googlenet_int8.qdq.onnx): no precision flag is set. The parsed network's precision is
     proven before building; data-centre TensorRT builds are proven again with the engine
     inspector. Without a usable runtime the ONNX is checked and the command says exactly
-    what to install.
+    what to install. An ONNX without gnet's metadata (another exporter's, or one whose metadata
+    was stripped) is refused unless --image-size and --classes give its facts; its precision is
+    then read from its graph (FP16 tensors, Q/DQ nodes, else FP32).
 
     \b
     Example:
       gnet build artifacts/googlenet_fp16.onnx --opt-batch 64 --max-batch 256
       gnet build artifacts/googlenet_fp16.onnx --runtime tensorrt-rtx --compute-capability sm86,sm89
       gnet build artifacts/googlenet_int8.qdq.onnx --runtime tensorrt -o engines/int8.plan --hardware-compat ampere+
+      gnet build other_exporter.onnx --runtime tensorrt-rtx --image-size 224 --classes 1000
     """
     from gnet.engines.build import build_engine
     from gnet.engines.build_inputs import BuildOptions
@@ -69,7 +78,7 @@ def build_cmd(model: str, runtime: str, output: str | None, min_batch: int, opt_
         min_batch=min_batch, opt_batch=opt_batch, max_batch=max_batch, workspace_mib=workspace_mib,
         opt_level=opt_level, timing_cache=timing_cache, use_timing_cache=not no_timing_cache,
         hardware_compat=hardware_compat, version_compatible=version_compatible, allow_mixed=allow_mixed,
-        runtime=runtime, compute_capabilities=compute_capabilities,
+        runtime=runtime, compute_capabilities=compute_capabilities, image_size=image_size, num_classes=num_classes,
     )
     result = build_engine(model, output, options)
     for warning in result.warnings:

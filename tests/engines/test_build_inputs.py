@@ -8,7 +8,7 @@ import pytest
 
 from gnet.engines.build import build_engine
 from gnet.engines.build_inputs import BuildOptions
-from gnet.errors import GnetError
+from gnet.errors import GnetError, UsageError
 from tests.trt_double import FakeDevice, models
 from tests.trt_double.fixtures import build_tiny
 
@@ -40,12 +40,23 @@ def test_output_name_and_fixed_batch_checks(trt10, tmp_path: Path):
     assert ok.manifest["inputs"][0]["profile"]["max"] == [4, 3, 16, 16]
 
 
-def test_precision_comes_from_metadata_then_file_name(trt10, tmp_path: Path):
+def test_a_foreign_onnx_builds_only_with_its_facts_and_its_precision_comes_from_its_graph(trt10, tmp_path: Path):
     model = models.fp16_model()
     del model.metadata_props[:]
-    renamed = models.save(model, tmp_path / "resnet_fp16.onnx")
-    result = build_engine(renamed, options=BuildOptions(opt_batch=4, max_batch=8), device=FakeDevice())
+    foreign = models.save(model, tmp_path / "resnet_fp32.onnx")  # its name says fp32; its graph says fp16
+    options = {"opt_batch": 4, "max_batch": 8}
+    with pytest.raises(UsageError, match="lacks gnet's metadata.*pass --image-size N and --classes C"):
+        build_engine(foreign, options=BuildOptions(**options), device=FakeDevice())
+    with pytest.raises(UsageError, match="the image size 32 does not match"):
+        build_engine(foreign, options=BuildOptions(image_size=32, num_classes=10, **options), device=FakeDevice())
+    assert not trt10._behaviour.builds and sorted(p.name for p in tmp_path.iterdir()) == ["resnet_fp32.onnx"]
+    result = build_engine(foreign, options=BuildOptions(image_size=16, num_classes=10, **options), device=FakeDevice())
     assert result.manifest["precision"] == "fp16" and result.plan.name == "googlenet_fp16.plan"
-    unnamed = models.save(model, tmp_path / "model.onnx")
-    with pytest.raises(GnetError, match="cannot tell the precision of"):
-        build_engine(unnamed, options=BuildOptions(opt_batch=4, max_batch=8), device=FakeDevice())
+    assert {k: result.manifest["model"][k] for k in ("weights", "num_classes", "image_size", "opset")} == {
+        "weights": "unknown (foreign ONNX)", "num_classes": 10, "image_size": 16, "opset": 17}
+
+
+def test_facts_given_for_a_gnet_onnx_must_agree_with_its_metadata(trt10, tmp_path: Path):
+    with pytest.raises(UsageError, match="--image-size 32 contradicts .*its gnet.image_size is 16"):
+        build_tiny(tmp_path, "fp32", image_size=32)
+    assert build_tiny(tmp_path, "fp32", image_size=16, num_classes=10).manifest["model"]["image_size"] == 16

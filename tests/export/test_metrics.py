@@ -31,3 +31,25 @@ def test_top5_is_compared_as_a_set():
     assert compare_logits(ref, out).top5_agreement == 1.0
     out[0, 0] = 100.0  # a new class enters the top-5
     assert compare_logits(ref, out).top5_agreement == 0.0
+
+
+def test_top1_is_not_informative_when_the_reference_answers_one_class():
+    rng = np.random.default_rng(0)
+    one_class = rng.normal(size=(40, 10))
+    one_class[:, 1] += 100.0  # the old fixture at 224 px: class 1 for every digit
+    metrics = compare_logits(one_class, one_class.copy())
+    assert metrics.top1_agreement == 1.0 and not metrics.top1_informative
+    assert "answers 1 of 10 classes" in metrics.top1_caveat() and metrics.to_dict()["top1_informative"] is False
+    spread = rng.normal(size=(40, 10))
+    spread[np.arange(40), np.arange(40) % 10] += 100.0
+    assert compare_logits(spread, spread).top1_informative and compare_logits(spread, spread).top1_caveat() == ""
+    assert compare_logits(spread[:3], spread[:3]).classes_needed == 3  # fewer images than classes: one per image
+
+
+def test_edited_precision_metadata_cannot_choose_a_looser_tolerance():
+    from gnet.errors import GnetError
+    from gnet.export.api import judged_precision
+
+    assert judged_precision("fp32", {"precision": "fp32"}, "m.onnx") == "fp32"
+    with pytest.raises(GnetError, match="says it is int8 but its graph is fp32"):
+        judged_precision("fp32", {"precision": "int8"}, "m.onnx")

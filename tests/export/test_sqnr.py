@@ -11,6 +11,7 @@ from gnet.errors import GnetError
 from gnet.export import metadata
 from gnet.export.api import check_model, export_model
 from gnet.export.calibration import CalibrationSettings
+from gnet.export.sqnr import SQNR_IMAGES
 
 pytestmark = pytest.mark.slow
 
@@ -32,3 +33,62 @@ def test_check_reports_the_lowest_sqnr_layers_and_keep_fp_removes_them(fixture_p
     assert metadata.read(model)["keep_fp"] == worst
     with pytest.raises(GnetError, match="names no node"):
         export_model(weights=str(fixture_path), output=workdir / "keep" / "x.onnx", precision="int8", keep_fp=["nope"])
+
+
+def _digits(count: int):
+    from gnet.defaults import FIXTURE_IMAGE_SIZE
+    from gnet.export.images import load_images
+
+    return load_images("digits:eval", FIXTURE_IMAGE_SIZE, limit=count)  # the fixture's held-out parity digits
+
+
+@pytest.mark.parametrize("fmt", ["int8_trt", "int8_cpu"])
+def test_own_sqnr_is_never_far_below_the_accumulated_sqnr_in_either_int8_format(fmt: str, fp32_onnx: Path,
+                                                                              request: pytest.FixtureRequest):
+    from gnet.export.sqnr import layer_noise, qdq_pairs
+
+    path = request.getfixturevalue(fmt).path
+    rows = layer_noise(path, _digits(SQNR_IMAGES), fp32_onnx)
+    assert len(rows) >= 50
+    # One quantizer's own noise is part of the noise accumulated up to it, so its own SQNR cannot be much
+    # lower: the CPU format's folded ReLU counted as noise made it 0.8 dB next to 38 dB accumulated.
+    for row in rows:
+        assert row.sqnr_db >= row.accumulated_db - 1.0, row
+    folded = [p.folds_relu for p in qdq_pairs(onnx.load(str(path)))]
+    assert any(folded) == (fmt == "int8_cpu")  # the case this guards is really there (and only there)
+
+
+def test_fp16_has_no_sqnr_table_and_an_fp16_reference_does_not_overflow(fp16, int8_trt, fp32_onnx: Path):
+    import math
+    import warnings
+
+    from gnet.export.api import is_qdq
+    from gnet.export.sqnr import layer_noise
+
+    assert not is_qdq(onnx.load(str(fp16.path)))  # what gates the table in `gnet check`: no Q/DQ, nothing to show
+    images = _digits(SQNR_IMAGES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # qdq_loss_debug's float16 norm raised "overflow encountered in dot"
+        assert layer_noise(fp16.path, images, fp32_onnx) == []
+        against_fp16 = {r.node: r.accumulated_db for r in layer_noise(int8_trt.path, images, fp16.path)}
+    against_fp32 = {r.node: r.accumulated_db for r in layer_noise(int8_trt.path, images, fp32_onnx)}
+    assert against_fp16.keys() == against_fp32.keys()
+    for node, db in against_fp16.items():
+        assert math.isfinite(db) and db == pytest.approx(against_fp32[node], abs=1.0), node
+
+
+def test_keeping_the_lowest_sqnr_layer_raises_the_end_to_end_sqnr(fixture_path: Path, workdir: Path, int8_trt,
+                                                                   fp32_onnx: Path):
+    """The table's first row is the --keep-fp suggestion: keeping it in floating point must bring the logits
+    closer to FP32's. TensorRT format: there --keep-fp NODE removes the very Q/DQ the row measures."""
+    from gnet.export.ort import cpu_session, run_batched
+    from gnet.export.sqnr import layer_noise, output_sqnr_db
+
+    images = _digits(256)
+    reference = run_batched(cpu_session(fp32_onnx), images.data, 64)
+    worst = layer_noise(int8_trt.path, images, fp32_onnx)[0].node
+    kept = export_model(weights=str(fixture_path), output=workdir / "keep1" / "googlenet_int8.qdq.onnx",
+                        precision="int8", keep_fp=[worst], calib=CalibrationSettings(cache_dir=str(workdir / "calibration")))
+    before = output_sqnr_db(int8_trt.path, images, reference)
+    after = output_sqnr_db(kept.path, images, reference)
+    assert after > before + 0.1, (worst, before, after)

@@ -42,3 +42,17 @@ def test_auto_prefers_the_trained_fixture(offline, tmp_path: Path, small_model):
 def test_a_named_choice_is_loaded_as_named():
     chosen = weights_choice.choose_weights("random:3")
     assert chosen.loaded.weights_sha256 == load_random(3).weights_sha256 and chosen.reason == "--weights random:3"
+
+
+def test_auto_takes_the_fixture_trained_at_the_measured_size(offline, tmp_path: Path, small_model):
+    import torch
+
+    base = tmp_path / "googlenet_digits.pt"
+    for path, size in ((base, 64), (tmp_path / "googlenet_digits_224.pt", 224)):
+        torch.save({"state_dict": small_model.state_dict(), "image_size": size, "dataset": "digits"}, path)
+    assert weights_choice.choose_weights("auto", fixture=base).loaded.image_size == 224  # GoogLeNet's own size
+    assert weights_choice.choose_weights("auto", fixture=base, image_size=224).loaded.image_size == 224
+    assert weights_choice.choose_weights("auto", fixture=base, image_size=64).loaded.image_size == 64
+    assert weights_choice.choose_weights("auto", fixture=base, image_size=96).loaded.image_size == 224
+    (tmp_path / "googlenet_digits_224.pt").unlink()
+    assert weights_choice.choose_weights("auto", fixture=base, image_size=224).loaded.image_size == 64

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
+
+from gnet.export import metadata
 from onnx import TensorProto, helper, numpy_helper
 
 CHANNELS, MAPS = 3, 4
@@ -107,5 +109,7 @@ def qdq_graph(**breaks: object) -> onnx.ModelProto:
                               [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "k"])], b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
+    # gnet's metadata, as gnet's exports carry it: a graph without it is a foreign ONNX that gnet build refuses
+    metadata.stamp(model, {"precision": "int8", "image_size": 8, "num_classes": 1})
     onnx.checker.check_model(model)
     return model
