@@ -9,9 +9,9 @@ fixture is therefore two checkpoints, each right at the size it is measured at:
 * ``googlenet_digits_224.pt``: the first fine-tuned at 224 px, GoogLeNet's own size, which the offline main
   job (``gnet-bench`` with ``--weights auto`` and no ImageNet weights) measures at.
 
-One checkpoint cannot be right at both: BatchNorm's running statistics differ by a factor of about 3.5 in
-the scale of edges, so the 224-px checkpoint answers about one class in seven at 64 px and the 64-px one a
-single class at 224 px. Both train in about four minutes on two cores, are cached under
+One checkpoint is not right at both: BatchNorm's running statistics follow the size (a digit's edges are
+3.5 times wider at 224 px), so each checkpoint fails at the other's size (README, "A trained network to
+measure on", has the figures). Both train in about four minutes on two cores, are cached under
 ``artifacts/fixture/``, and record their held-out accuracy, which every report names. ``digits:train``
 trains and calibrates; the held-out ``digits:eval`` split (540 digits) measures accuracy.
 """
@@ -32,13 +32,13 @@ from gnet.defaults import FIXTURE_CHECKPOINT, FIXTURE_FULL_SIZE, FIXTURE_IMAGE_S
 from gnet.errors import GnetError
 from gnet.export.images import load_digits_set
 from gnet.export.reference import torch_logits
-from gnet.export.weights import build_googlenet
+from gnet.export.weights import build_googlenet, load_weights
 
 FIXTURE_SEED = 0
 MIN_ACCURACY = 0.95
-"""A guard against a training run gone wrong, below what each checkpoint measures (docs/bench.md names it): the
-figures differ slightly between CPUs, whose kernels round differently."""
 MIN_FINE_TUNED_ACCURACY = 0.93
+"""Guards against a training run gone wrong, set below what each checkpoint measures (the README names the
+figures): they differ slightly between CPUs, whose kernels round differently."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ def fixture_available(path: str | Path = FIXTURE_CHECKPOINT) -> bool:
 
 
 def _batches(count: int, batch: int, steps: int, generator: torch.Generator):
-    """``steps`` index batches of ``batch``, each epoch a fresh permutation (a short last batch is dropped only
-    when ``steps`` is given, so every fine-tuning step sees a full batch)."""
+    """``steps`` index batches of ``batch``, each pass a fresh permutation whose short last batch is dropped, so
+    every fine-tuning step sees a full batch."""
     done = 0
     while done < steps:
         order = torch.randperm(count, generator=generator)
@@ -84,7 +84,7 @@ def _batches(count: int, batch: int, steps: int, generator: torch.Generator):
             done += 1
 
 
-def _train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batches: list[torch.Tensor] | None,
+def _train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batches: list[torch.Tensor],
            steps: int, lr: float, weight_decay: float, log, label: str) -> None:
     """AdamW with a one-cycle schedule over ``steps`` batches (``batches``: the index batches, in order)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -161,8 +161,7 @@ def fine_tune_fixture(source: str | Path = FIXTURE_CHECKPOINT, path: str | Path 
     (beside the source, ``googlenet_digits_224.pt``, unless ``path``)."""
     torch.manual_seed(config.seed)
     start = time.monotonic()
-    model = build_googlenet(num_classes=10)
-    model.load_state_dict(torch.load(source, map_location="cpu", weights_only=True)["state_dict"])
+    model = load_weights(str(source)).model  # a corrupt or NaN checkpoint is one sentence there
     x, y = _inputs("train", config.image_size)
     batches = list(_batches(len(x), config.batch, config.steps, torch.Generator().manual_seed(config.seed)))
     _train(model, x, y, batches, config.steps, config.max_lr, config.weight_decay, log, f"{config.image_size} px")

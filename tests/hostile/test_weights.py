@@ -85,3 +85,14 @@ def test_a_raw_pickle_is_refused_without_torch_warnings(tmp_path: Path):
     result, _ = _export(tmp_path, path)
     text = assert_one_sentence_failure(result, "cannot read weights file")
     assert "this must never run" not in text and "Warning" not in text and "\x1b" not in result.output
+
+
+def test_fine_tuning_a_corrupt_fixture_is_one_sentence_and_writes_nothing(tmp_path):
+    from gnet.errors import GnetError
+    from gnet.export.fixture import fine_tune_fixture
+
+    source = tmp_path / "googlenet_digits.pt"
+    source.write_bytes(b"not a checkpoint")
+    with pytest.raises(GnetError, match="cannot read weights file"):
+        fine_tune_fixture(source)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["googlenet_digits.pt"]
