@@ -50,7 +50,25 @@ def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: i
     candidate = np.concatenate(outputs)
     metrics = compare_logits(reference, candidate, images.labels)
     tolerance = tolerance_for(runner.precision, trained)
-    return Parity(metrics, tolerance, tolerance.violations(metrics))
+    return Parity(metrics, tolerance, tolerance.violations(metrics) + _fp16_range(runner, images))
+
+
+_OVERFLOWS: dict[tuple, str] = {}
+
+
+def _fp16_range(runner: Runner, images: ImageSet) -> list[str]:
+    """An FP16 ONNX row's overflow, which a CPU hides (it computes FP16 layers in FP32): read once per file."""
+    path = runner.artifact_path
+    if runner.precision != "fp16" or path is None or Path(path).suffix != ".onnx":
+        return []
+    stat = Path(path).stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, images.source, len(images))
+    if key not in _OVERFLOWS:
+        from gnet.export.diagnosis import first_overflow
+
+        overflow = first_overflow(path, images)
+        _OVERFLOWS[key] = f"leaves FP16's range: {overflow.sentence()}" if overflow else ""
+    return [_OVERFLOWS[key]] if _OVERFLOWS[key] else []
 
 
 def _row(runner: Runner, batch: int, io: str, timing: Timing, parity: Parity) -> Row:

@@ -14,13 +14,14 @@ from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.calibration import CalibrationSettings
 from gnet.export.convert import PrecisionResult, write_precision
+from gnet.export.diagnosis import Divergence, first_overflow, locate_divergence
 from gnet.export.hashing import sha256_file
 from gnet.export.images import ImageSet, load_images
 from gnet.export.onnx_export import ExportResult, check_interface, export_fp32
-from gnet.export.ort import load_onnx
-from gnet.export.parity import ParityReport, check_logits, check_onnx
+from gnet.export.ort import cpu_session, load_onnx, run_batched
+from gnet.export.parity import ParityReport, check_logits
 from gnet.export.reference import torch_logits
-from gnet.export.sqnr import LayerNoise, layer_noise
+from gnet.export.sqnr import LayerNoise, layer_noise, sqnr_db
 from gnet.export.weights import LoadedModel, load_weights
 from gnet.export.weights_choice import choose_weights
 
@@ -165,6 +166,13 @@ class CheckResult:
     loaded: LoadedModel
     layer_noise: list[LayerNoise] | None = None  # Q/DQ models: SQNR per quantized layer, lowest first
     fp32_reference: Path | None = None  # the FP32 ONNX the accumulated noise was measured against
+    output_sqnr_db: float | None = None  # the logits against PyTorch's, end to end (None when not finite)
+    divergence: Divergence | None = None  # a failing ONNX: the first layer that left the FP32 graph
+    overflow: Divergence | None = None  # an FP16 ONNX: the first tensor that leaves FP16's range
+
+    @property
+    def passed(self) -> bool:
+        return self.parity.passed and self.overflow is None
     notes: list[str] = field(default_factory=list)
 
 
@@ -240,13 +248,25 @@ def check_model(
             check_interface(model, classes, size)
     loaded, data, reference = parity_inputs(onnx_path, meta, interface, weights, seed, images)
     precision = judged_precision(metadata.graph_precision(model, str(onnx_path))["precision"], meta, onnx_path)
-    report = check_onnx(onnx_path, reference, data, precision, loaded.weights, batches, trained=loaded.trained,
-                        trained_image_size=loaded.image_size)
-    noise = fp32 = None
-    if is_qdq(model):
-        fp32 = find_source_fp32(Path(onnx_path), meta)
-        noise = layer_noise(onnx_path, data, fp32)
-    return CheckResult(parity=report, metadata=meta, loaded=loaded, layer_noise=noise, fp32_reference=fp32)
+    session, logits = cpu_session(onnx_path), {}
+
+    def run(images: np.ndarray, batch: int) -> np.ndarray:
+        logits[batch] = run_batched(session, images, batch)
+        return logits[batch]
+
+    report = check_logits(Path(onnx_path).name, run, reference, data, precision, loaded.weights, batches,
+                          trained=loaded.trained, trained_image_size=loaded.image_size)
+    fp32 = find_source_fp32(Path(onnx_path), meta) if precision != "fp32" else None
+    noise = layer_noise(onnx_path, data, fp32) if is_qdq(model) else None
+    overflow = first_overflow(onnx_path, data) if precision == "fp16" else None
+    return CheckResult(parity=report, metadata=meta, loaded=loaded, layer_noise=noise, fp32_reference=fp32,
+                       output_sqnr_db=_finite_sqnr(reference, logits[max(logits)]), overflow=overflow,
+                       divergence=overflow or (None if report.passed else locate_divergence(onnx_path, fp32, data,
+                                                                                            noise)))
+
+
+def _finite_sqnr(reference: np.ndarray, logits: np.ndarray) -> float | None:
+    return sqnr_db(reference, logits) if np.isfinite(logits).all() else None
 
 
 def _ir_parity(model, name: str, meta: dict, loaded: LoadedModel, data: ImageSet, reference,

@@ -15,6 +15,7 @@ from gnet.atomic import atomic_output, ensure_writable_dir, scratch_dir
 from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.calibration import Calibration, CalibrationSettings, calibrate
+from gnet.export.diagnosis import first_overflow
 from gnet.export.fp16 import body_casts, convert_fp16, converter_version
 from gnet.export.hashing import sha256_file
 from gnet.export.images import ImageSet, load_images
@@ -148,4 +149,7 @@ def write_precision(
         report.artifact = output.name
         if not report.passed:
             raise ParityError(report, "nothing was written")
+        if precision == "fp16" and (overflow := first_overflow(tmp, evaluation)) is not None:
+            raise GnetError(f"{output.name} leaves FP16's range on {evaluation.source}", overflow.sentence(),
+                            "nothing was written")
     return PrecisionResult(path=output, parity=report, metadata=meta, calibration=calibration, notes=notes)

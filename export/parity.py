@@ -57,9 +57,9 @@ class ParityReport:
 class ParityError(GnetError):
     """An artifact outside its precision's tolerance; carries the report so the CLI can print it."""
 
-    def __init__(self, report: ParityReport, remedy: str = "") -> None:
+    def __init__(self, report: ParityReport, remedy: str = "", where: str = "") -> None:
         what, why = report.first_failure()
-        super().__init__(what, why, remedy)
+        super().__init__(what, f"{why}; {where}" if where else why, remedy)
         self.report = report
 
 

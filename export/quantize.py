@@ -37,6 +37,7 @@ from gnet.atomic import scratch_dir
 from gnet.defaults import INT8_TARGETS
 from gnet.errors import UsageError
 from gnet.export.calibration import CALIBRATION_METHODS, Calibration
+from gnet.export.sqnr import qdq_pairs
 
 TRT_OP_TYPES = ["Conv", "Gemm", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat"]
 
@@ -143,7 +144,44 @@ def quantize(
                 )
         finally:
             logger.setLevel(level)
+    if keep_fp:
+        kept = onnx.load(str(output))
+        read_in_float(kept, keep_fp)
+        onnx.save(kept, str(output))
     return recipe
+
+
+def read_in_float(model: onnx.ModelProto, keep_fp: Sequence[str]) -> None:
+    """Make each kept layer read its activation in floating point, as ``--keep-fp`` promises.
+
+    ONNX Runtime leaves a kept Conv's weights in floating point, but where the layer before it quantizes its
+    output (the CPU format quantizes every op) the kept layer still reads that tensor through a Q/DQ pair: the
+    very noise `gnet check` measured. The layer is rewired to the tensor before the pair, through a ReLU where
+    the quantizer did the ReLU's clipping (the CPU format removes ReLUs into u8 quantizers); pairs left unread
+    are removed."""
+    for pair in qdq_pairs(model):
+        if pair.node.name not in keep_fp:
+            continue
+        source = pair.tensor
+        if pair.folds_relu:
+            source = f"{pair.tensor}_relu_for_{pair.node.name}"
+            model.graph.node.insert(list(model.graph.node).index(pair.node),
+                                    onnx.helper.make_node("Relu", [pair.tensor], [source], name=source))
+        pair.node.input[0] = source
+    _drop_unread(model)
+
+
+def _drop_unread(model: onnx.ModelProto) -> None:
+    """Remove Q/DQ nodes whose outputs nothing reads any more (repeated: a Q is unread once its DQs are gone)."""
+    outputs = {o.name for o in model.graph.output}
+    while True:
+        read = {name for n in model.graph.node for name in n.input} | outputs
+        unread = [n for n in model.graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")
+                  and not any(o in read for o in n.output)]
+        if not unread:
+            return
+        for node in unread:
+            model.graph.node.remove(node)
 
 
 def onnxruntime_version() -> str:

@@ -171,3 +171,13 @@ def output_sqnr_db(onnx_path: str | Path, images: ImageSet, reference: np.ndarra
     (PyTorch FP32's, or the FP32 ONNX's): what keeping a layer in floating point must raise."""
     logits = run_batched(cpu_session(onnx_path), images.data[:len(reference)], batch)
     return sqnr_db(reference, logits)
+
+
+def keep_fp_candidates(rows: list[LayerNoise], output_db: float | None) -> list[LayerNoise]:
+    """The layers worth ``--keep-fp``: those whose own quantization noise is louder than all the noise that
+    reaches the logits (own SQNR below the logits' SQNR against FP32). When no layer is, the logits' noise comes
+    from elsewhere (the CPU format's 7-bit weights) and keeping one layer in floating point gains next to nothing
+    (docs/tolerances.md has the measurement); when the logits are not finite there is nothing to compare."""
+    if output_db is None or not math.isfinite(output_db):
+        return []
+    return [row for row in rows if row.sqnr_db < output_db]

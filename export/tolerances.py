@@ -28,7 +28,7 @@ class Tolerance:
         if not metrics.nonfinite and not all(math.isfinite(v) for v in errors):
             bad.append("a parity metric is NaN or infinite")
         if metrics.rel_max > self.rel_max:
-            bad.append(f"relative max error {metrics.rel_max:.2e} > {self.rel_max:.0e}")
+            bad.append(f"relative max error {metrics.rel_max:.2e} > {self.rel_max:.2g}")
         if metrics.cosine_min < self.cosine_min:
             bad.append(f"cosine {metrics.cosine_min:.6f} < {self.cosine_min}")
         if metrics.top1_agreement < self.top1_agreement:
@@ -50,8 +50,10 @@ TOLERANCES: dict[str, Tolerance] = {
     # BF16 execution of the FP32 graph (OpenVINO on CPUs with BF16): FP16's bounds. bf16 keeps 8 mantissa
     # bits to fp16's 11; the model in PyTorch bf16 measured rel max 3e-3 and cosine 0.999992 on the fixture.
     "bf16": Tolerance("bf16", rel_max=2e-2, cosine_min=0.9999, top1_agreement=1.0),
-    # INT8 Q/DQ: judged by decisions (top-1, accuracy); the cosine bound only catches a broken graph.
-    "int8": Tolerance("int8", rel_max=1.0, cosine_min=0.8, top1_agreement=0.99, max_accuracy_drop_points=0.5),
+    # INT8 Q/DQ: set between gnet's good graphs and graphs broken on purpose, measured by
+    # tools/tolerance_study.py (docs/tolerances.md has the table and the margins): cosine separates them,
+    # top-1 and accuracy alone let a graph with one swapped weight scale pass.
+    "int8": Tolerance("int8", rel_max=0.25, cosine_min=0.99, top1_agreement=0.99, max_accuracy_drop_points=0.5),
 }
 
 
@@ -68,4 +70,8 @@ def tolerance_for(precision: str, trained: bool = True) -> Tolerance:
         raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(TOLERANCES)}") from None
     if trained or precision == "fp32":
         return tol
-    return replace(tol, top1_agreement=0.0, max_accuracy_drop_points=None, judged_on="random weights: error bounds only")
+    loosened = replace(tol, top1_agreement=0.0, max_accuracy_drop_points=None,
+                       judged_on="random weights: error bounds only")
+    # A random network's logits are near-uniform and small, so INT8's error relative to its largest logit is
+    # larger than a trained one's (docs/tolerances.md: cosine >= 0.9936, relative max <= 0.42 measured).
+    return replace(loosened, rel_max=1.0, cosine_min=0.98) if precision == "int8" else loosened

@@ -139,19 +139,24 @@ def tolerance_text(report: ParityReport) -> str:
 
 
 def noise_table(rows: list[LayerNoise], count: int = 5, output_db: float | None = None) -> Table:
-    """The ``count`` layers whose quantized input has the lowest SQNR (candidates for ``--keep-fp``);
+    """The ``count`` layers whose quantized input has the lowest SQNR, those worth ``--keep-fp`` marked;
     ``output_db``: the SQNR of the model's logits against FP32's, the figure keeping a layer must raise."""
+    from gnet.export.sqnr import keep_fp_candidates
+
     shown = min(count, len(rows))
     title = f"where INT8 hurts: the {shown} lowest-SQNR layer inputs" if rows else "no quantized Conv/Gemm input"
     table = Table(title=title)
-    for column in ("node (for --keep-fp)", "op", "SQNR dB", "accumulated dB"):
-        table.add_column(column, justify="left" if column.startswith("node") else "right", no_wrap=True)
+    for column in ("node", "op", "SQNR dB", "accumulated dB", "--keep-fp?"):
+        table.add_column(column, justify="left" if column == "node" else "right", no_wrap=True)
+    worth = {row.node for row in keep_fp_candidates(rows, output_db)}
     for row in rows[:count]:
         acc = "—" if row.accumulated_db is None else f"{row.accumulated_db:.1f}"
-        table.add_row(escape(row.node), row.op_type, f"{row.sqnr_db:.1f}", acc)
+        table.add_row(escape(row.node), row.op_type, f"{row.sqnr_db:.1f}", acc, "worth it" if row.node in worth else "")
     # A u8 quantizer that does a folded ReLU's clipping is measured against the ReLU's output: that is no noise.
     table.caption = ("SQNR: the tensor (after any ReLU its quantizer folds) vs after its own Q/DQ; "
                      "accumulated: vs the FP32 model")
     if output_db is not None:
         table.caption += f"; logits vs FP32: {output_db:.1f} dB"
+        if not worth:
+            table.caption += " (no layer's own SQNR is below it: keeping one in floating point would gain little)"
     return table

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import click
 from rich.markup import escape
 
 from gnet import defaults
+from gnet.errors import GnetError
 from gnet.cli.common import (
     WEIGHTS_HELP,
     console,
@@ -130,13 +132,18 @@ def check_cmd(model: str, weights: str | None, seed: int, images: str | None, ba
         console.print(escape(note))
     console.print(parity_table(result.parity))
     if result.layer_noise is not None:
-        console.print(noise_table(result.layer_noise))
+        console.print(noise_table(result.layer_noise, output_db=result.output_sqnr_db))
         if result.fp32_reference is None:
             console.print("(no unchanged googlenet_fp32.onnx beside the model: accumulated noise not measured)")
     if not result.parity.passed:
         from gnet.export.parity import ParityError
 
-        print_error(ParityError(result.parity))
+        where = result.divergence.sentence() if result.divergence else ""
+        print_error(ParityError(result.parity, where=where))
+        sys.exit(1)
+    if result.overflow is not None:  # right logits on this CPU, which computes FP16 layers in FP32; NaN on a GPU
+        print_error(GnetError(f"{Path(model).name} leaves FP16's range on {result.parity.images}",
+                              result.overflow.sentence(), "a runtime that computes in FP16 returns NaN or infinity"))
         sys.exit(1)
     console.print(f"[green]pass[/]: {escape(model)} matches PyTorch FP32 within the {result.parity.precision} tolerance")
 
@@ -176,23 +183,26 @@ def openvino_cmd(model: str, output: str | None, weights: str | None, seed: int,
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help=f"The 64-px checkpoint's path; the 224-px one is written beside it [default: {defaults.FIXTURE_CHECKPOINT}].")
 @click.option("--force", is_flag=True, help="Retrain even if the checkpoints exist.")
+@click.option("--tests-only", is_flag=True,
+              help="Only the 64-px checkpoint, the one the tests measure (about 1 minute; what `make test` runs).")
 @handle_errors
-def fixture_cmd(output: str | None, force: bool) -> None:
+def fixture_cmd(output: str | None, force: bool, tests_only: bool) -> None:
     """Train the test fixture: GoogLeNet on scikit-learn's digits, right at 64 px (what the tests measure) and,
     fine-tuned, at 224 px (what the offline benchmark measures); seeded, about four minutes on two CPU cores.
 
     \b
     Example:
-      gnet fixture            # what `make fixture` runs
+      gnet fixture                # what `make fixture` and `make bench` run
+      gnet fixture --tests-only   # what `make test` runs
     """
-    from pathlib import Path
 
     from gnet.export.fixture import fine_tune_fixture, fixture_available, train_fixture
 
     base = Path(output or defaults.FIXTURE_CHECKPOINT)
     full = defaults.fixture_path(defaults.FIXTURE_FULL_SIZE, base)
     log = lambda text: console.print(escape(text))
-    for path, train in ((base, lambda: train_fixture(base, log=log)), (full, lambda: fine_tune_fixture(base, full, log=log))):
+    steps = ((base, lambda: train_fixture(base, log=log)), (full, lambda: fine_tune_fixture(base, full, log=log)))
+    for path, train in steps[:1] if tests_only else steps:
         if fixture_available(path) and not force:
             console.print(f"{escape(str(path))} exists; pass --force to retrain")
             continue

@@ -77,18 +77,42 @@ def test_fp16_has_no_sqnr_table_and_an_fp16_reference_does_not_overflow(fp16, in
         assert math.isfinite(db) and db == pytest.approx(against_fp32[node], abs=1.0), node
 
 
-def test_keeping_the_lowest_sqnr_layer_raises_the_end_to_end_sqnr(fixture_path: Path, workdir: Path, int8_trt,
-                                                                   fp32_onnx: Path):
-    """The table's first row is the --keep-fp suggestion: keeping it in floating point must bring the logits
-    closer to FP32's. TensorRT format: there --keep-fp NODE removes the very Q/DQ the row measures."""
+@pytest.mark.parametrize("fmt,target", [("int8_trt", "tensorrt"), ("int8_cpu", "cpu")])
+def test_keep_fp_is_suggested_exactly_where_it_raises_the_end_to_end_sqnr(fixture_path: Path, workdir: Path,
+                                                                         fp32_onnx: Path, fmt: str, target: str,
+                                                                         request: pytest.FixtureRequest):
+    """Keep the lowest-SQNR layer in floating point: where the table calls it worth it (the TensorRT format:
+    its own noise is louder than the logits'), the logits come closer to FP32's; where it does not (the CPU
+    format, whose logits' noise comes from its 7-bit weights), they barely move. The kept layer reads its input
+    in floating point in both formats."""
     from gnet.export.ort import cpu_session, run_batched
-    from gnet.export.sqnr import layer_noise, output_sqnr_db
+    from gnet.export.sqnr import keep_fp_candidates, layer_noise, output_sqnr_db, qdq_pairs
 
+    original = request.getfixturevalue(fmt).path
     images = _digits(256)
     reference = run_batched(cpu_session(fp32_onnx), images.data, 64)
-    worst = layer_noise(int8_trt.path, images, fp32_onnx)[0].node
-    kept = export_model(weights=str(fixture_path), output=workdir / "keep1" / "googlenet_int8.qdq.onnx",
-                        precision="int8", keep_fp=[worst], calib=CalibrationSettings(cache_dir=str(workdir / "calibration")))
-    before = output_sqnr_db(int8_trt.path, images, reference)
-    after = output_sqnr_db(kept.path, images, reference)
-    assert after > before + 0.1, (worst, before, after)
+    before = output_sqnr_db(original, images, reference)
+    rows = layer_noise(original, images, fp32_onnx)
+    suggested = keep_fp_candidates(rows, before)
+    assert bool(suggested) == (target == "tensorrt"), (rows[0], before)
+    kept = export_model(weights=str(fixture_path), output=workdir / f"keep-{target}" / Path(original).name,
+                        precision="int8", int8_target=target, keep_fp=[rows[0].node],
+                        calib=CalibrationSettings(cache_dir=str(workdir / "calibration")))
+    assert rows[0].node not in {p.node.name for p in qdq_pairs(onnx.load(str(kept.path)))}
+    gain = output_sqnr_db(kept.path, images, reference) - before
+    assert gain > 0.1 if suggested else abs(gain) < 0.1, (rows[0].node, before, gain)
+
+
+def test_a_kept_layer_behind_a_folded_relu_gets_its_relu_back(fixture_path: Path, workdir: Path, int8_cpu):
+    """In the CPU format the quantizer before a Conv may be doing a removed ReLU's clipping; reading the tensor
+    before it in floating point must put that ReLU back (the export's parity check fails the graph otherwise)."""
+    from gnet.export.sqnr import qdq_pairs
+
+    folded = next(p.node.name for p in qdq_pairs(onnx.load(str(int8_cpu.path))) if p.folds_relu)
+    kept = export_model(weights=str(fixture_path), output=workdir / "keep-relu" / "googlenet_int8_cpu.qdq.onnx",
+                        precision="int8", int8_target="cpu", keep_fp=[folded],
+                        calib=CalibrationSettings(cache_dir=str(workdir / "calibration")))
+    model = onnx.load(str(kept.path))
+    producer = {o: n for n in model.graph.node for o in n.output}
+    node = next(n for n in model.graph.node if n.name == folded)
+    assert producer[node.input[0]].op_type == "Relu" and kept.parity.passed

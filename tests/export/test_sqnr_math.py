@@ -138,6 +138,8 @@ def test_noise_table_names_the_candidates_and_the_end_to_end_figure():
     table = noise_table(rows, output_db=17.26)
     shown = text(table)
     assert "the 2 lowest-SQNR" in shown and "21.0" in shown and "inf" in shown
-    assert table.caption.endswith("logits vs FP32: 17.3 dB")
-    assert "logits vs FP32" not in noise_table(rows).caption
+    assert "logits vs FP32: 17.3 dB (no layer's own SQNR is below it" in table.caption and "worth it" not in shown
+    marked = [line for line in text(noise_table(rows, output_db=25.0)).splitlines() if "worth it" in line]
+    assert len(marked) == 1 and "/a/Conv" in marked[0]  # 21.0 dB under the logits' 25: its noise dominates
+    assert "logits vs FP32" not in noise_table(rows).caption and "worth it" not in text(noise_table(rows))
     assert "no quantized Conv/Gemm input" in text(noise_table([]))
