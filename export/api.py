@@ -166,7 +166,7 @@ class CheckResult:
     loaded: LoadedModel
     layer_noise: list[LayerNoise] | None = None  # Q/DQ models: SQNR per quantized layer, lowest first
     fp32_reference: Path | None = None  # the FP32 ONNX the accumulated noise was measured against
-    output_sqnr_db: float | None = None  # the logits against PyTorch's, end to end (None when not finite)
+    logits_sqnr_db: float | None = None  # the logits against PyTorch FP32's, end to end (None when not finite)
     divergence: Divergence | None = None  # a failing ONNX: the first layer that left the FP32 graph
     overflow: Divergence | None = None  # an FP16 ONNX: the first tensor that leaves FP16's range
 
@@ -257,12 +257,22 @@ def check_model(
     report = check_logits(Path(onnx_path).name, run, reference, data, precision, loaded.weights, batches,
                           trained=loaded.trained, trained_image_size=loaded.image_size)
     fp32 = find_source_fp32(Path(onnx_path), meta) if precision != "fp32" else None
-    noise = layer_noise(onnx_path, data, fp32) if is_qdq(model) else None
+    noise = _layer_noise(onnx_path, data, fp32) if is_qdq(model) else None
     overflow = first_overflow(onnx_path, data) if precision == "fp16" else None
+    divergence = overflow
+    if not report.passed and divergence is None:
+        divergence = locate_divergence(onnx_path, fp32, data, noise) or Divergence("runtime", "", "", "")
     return CheckResult(parity=report, metadata=meta, loaded=loaded, layer_noise=noise, fp32_reference=fp32,
-                       output_sqnr_db=_finite_sqnr(reference, logits[max(logits)]), overflow=overflow,
-                       divergence=overflow or (None if report.passed else locate_divergence(onnx_path, fp32, data,
-                                                                                            noise)))
+                       logits_sqnr_db=_finite_sqnr(reference, logits[max(logits)]), overflow=overflow,
+                       divergence=divergence)
+
+
+def _layer_noise(onnx_path: str | Path, data: ImageSet, fp32: Path | None) -> list[LayerNoise] | None:
+    """The SQNR table, or None when a tensor is not finite (the diagnosis then names the first such tensor)."""
+    try:
+        return layer_noise(onnx_path, data, fp32)
+    except GnetError:
+        return None
 
 
 def _finite_sqnr(reference: np.ndarray, logits: np.ndarray) -> float | None:

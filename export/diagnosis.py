@@ -26,7 +26,7 @@ from onnx import numpy_helper
 
 from gnet.export.images import ImageSet
 from gnet.export.ort import cpu_session
-from gnet.export.sqnr import LayerNoise, sqnr_db
+from gnet.export.sqnr import LayerNoise, graph_constants, sqnr_db
 
 DIAGNOSIS_IMAGES = 4
 CHUNK_IMAGES = 8  # every tensor of a chunk is held at once: about 40 MB per image at 224 px
@@ -36,14 +36,14 @@ WEIGHT_FLOOR_DB = 25.0
 """Floors set between gnet's good graphs and graphs broken on purpose (docs/tolerances.md has the figures): a
 good INT8 graph's activations stay well above the first, its per-channel weights above the second."""
 
-_FLOAT = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)
+_FLOAT = ("tensor(float)", "tensor(float16)")
 
 
 @dataclass(frozen=True)
 class Divergence:
     """The first place a candidate graph leaves the FP32 graph."""
 
-    kind: str  # "non-finite", "weights", "activations" or "quantizer"
+    kind: str  # "non-finite", "weights", "activations", "quantizer", or "runtime" (no layer departs)
     node: str  # the node whose output (or, for weights and quantizers, whose input) departs
     op_type: str
     tensor: str
@@ -56,6 +56,9 @@ class Divergence:
         if self.kind == "weights":
             return (f"the weights of {where} differ from the FP32 graph's: SQNR {self.sqnr_db:.1f} dB "
                     f"(needs {WEIGHT_FLOOR_DB:.0f})")
+        if self.kind == "runtime":
+            return ("run operator by operator, no layer departs from the FP32 graph: the error comes from how the "
+                    "runtime fuses or computes the graph (its integer kernels?)")
         if self.kind == "quantizer":
             return (f"the quantizer of {where}'s input does not give back what it was given: SQNR "
                     f"{self.sqnr_db:.1f} dB (its scale or zero point differs between QuantizeLinear and "
@@ -64,29 +67,22 @@ class Divergence:
                 f"{self.sqnr_db:.1f} dB against the FP32 graph's (needs {ACTIVATION_FLOOR_DB:.0f})")
 
 
-def _float_tensors(model: onnx.ModelProto) -> list[tuple[str, onnx.NodeProto]]:
-    """Every floating-point node output, with its producer, in graph order."""
-    inferred = onnx.shape_inference.infer_shapes(model)
-    types = {v.name: v.type.tensor_type.elem_type for v in
-             [*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input]}
-    return [(out, n) for n in model.graph.node for out in n.output if types.get(out) in _FLOAT]
-
-
 def _exposed(path: Path) -> tuple[onnx.ModelProto, list[tuple[str, onnx.NodeProto]]]:
-    """The model at ``path`` with every floating-point tensor made an output, and those tensors in graph order."""
+    """The model at ``path`` with every node output made a graph output, and those tensors in graph order (the
+    runtime says which are floating point: shape inference cannot type every tensor)."""
     model = onnx.load(str(path))
-    tensors = _float_tensors(model)
+    tensors = [(out, n) for n in model.graph.node for out in n.output if out]
     known = {o.name for o in model.graph.output}
     model.graph.output.extend(onnx.ValueInfoProto(name=name) for name, _ in tensors if name not in known)
     return model, tensors
 
 
 def _run_all(model: onnx.ModelProto, data: np.ndarray, chunk: int = CHUNK_IMAGES):
-    """{tensor: values} for each chunk of ``data`` (an FP16-input graph is fed float16)."""
+    """{floating-point tensor: values} for each chunk of ``data`` (an FP16-input graph is fed float16)."""
     session = cpu_session(model.SerializeToString())
     feed = session.get_inputs()[0]
     dtype = np.float16 if feed.type == "tensor(float16)" else np.float32
-    names = [o.name for o in session.get_outputs()]
+    names = [o.name for o in session.get_outputs() if o.type in _FLOAT]
     for start in range(0, len(data), chunk):
         values = session.run(names, {feed.name: data[start:start + chunk].astype(dtype)})
         yield {n: np.asarray(v) for n, v in zip(names, values)}
@@ -95,7 +91,8 @@ def _run_all(model: onnx.ModelProto, data: np.ndarray, chunk: int = CHUNK_IMAGES
 def _all_tensors(path: Path, data: np.ndarray) -> tuple[dict[str, np.ndarray], list[tuple[str, onnx.NodeProto]]]:
     """Every floating-point tensor of ``path`` on ``data`` ({name: values}), and the tensors in graph order."""
     model, order = _exposed(path)
-    return next(_run_all(model, data, len(data))), order
+    values = next(_run_all(model, data, len(data)))
+    return values, [(tensor, node) for tensor, node in order if tensor in values]
 
 
 def first_overflow(path: str | Path, images: ImageSet, limit: int = OVERFLOW_IMAGES) -> Divergence | None:
@@ -105,34 +102,44 @@ def first_overflow(path: str | Path, images: ImageSet, limit: int = OVERFLOW_IMA
     CPU runtimes compute most FP16 operators in FP32 and cast back, so an FP16 layer that leaves FP16's range
     (65504) gives right logits on a CPU and NaN on a GPU; reading every tensor in its own type finds it here."""
     model, order = _exposed(Path(path))
+    first = len(order)
     for values in _run_all(model, images.data[:limit]):
-        for tensor, node in order:
-            if not np.isfinite(values[tensor]).all():
-                return Divergence("non-finite", node.name, node.op_type, tensor)
-    return None
+        bad = (i for i, (tensor, _) in enumerate(order[:first]) if tensor in values
+               and not np.isfinite(values[tensor]).all())
+        first = next(bad, first)
+    if first == len(order):
+        return None
+    tensor, node = order[first]
+    return Divergence("non-finite", node.name, node.op_type, tensor)
 
 
-def _weights(model: onnx.ModelProto) -> dict[str, np.ndarray]:
-    """{Conv/Gemm name: its weights as the graph computes them} (a DequantizeLinear of an initializer is
-    evaluated; an FP16 weight is read as is)."""
-    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+def _weights(model: onnx.ModelProto) -> dict[str, tuple[str, np.ndarray]]:
+    """{Conv/Gemm name: (weight tensor, its values as the graph computes them)} (a DequantizeLinear of constants
+    is evaluated; an FP16 weight is read as is). Unnamed layers cannot be matched across graphs and are left out."""
+    constants = graph_constants(model)
     producer = {out: n for n in model.graph.node for out in n.output}
     weights = {}
     for node in model.graph.node:
-        if node.op_type not in ("Conv", "Gemm") or len(node.input) < 2:
+        if node.op_type not in ("Conv", "Gemm") or len(node.input) < 2 or not node.name:
             continue
         name = node.input[1]
-        if name in inits:
-            weights[node.name] = inits[name].astype(np.float64)
-        elif (dq := producer.get(name)) is not None and dq.op_type == "DequantizeLinear" and dq.input[0] in inits:
-            weights[node.name] = _dequantize(dq, inits)
+        if name in constants:
+            weights[node.name] = (name, constants[name].astype(np.float64))
+        elif (dq := producer.get(name)) is not None and dq.op_type == "DequantizeLinear":
+            values = _dequantize(dq, constants)
+            if values is not None:
+                weights[node.name] = (dq.input[0], values)
     return weights
 
 
-def _dequantize(dq: onnx.NodeProto, inits: dict[str, np.ndarray]) -> np.ndarray:
-    q = inits[dq.input[0]].astype(np.float64)
-    scale = inits[dq.input[1]].astype(np.float64)
-    zp = inits[dq.input[2]].astype(np.float64) if len(dq.input) > 2 and dq.input[2] else np.zeros_like(scale)
+def _dequantize(dq: onnx.NodeProto, constants: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The DequantizeLinear's output, when its inputs are all constants (None otherwise)."""
+    named = [name for name in dq.input if name]
+    if any(name not in constants for name in named):
+        return None
+    q = constants[dq.input[0]].astype(np.float64)
+    scale = constants[dq.input[1]].astype(np.float64)
+    zp = constants[dq.input[2]].astype(np.float64) if len(dq.input) > 2 and dq.input[2] else np.zeros_like(scale)
     axis = next((a.i for a in dq.attribute if a.name == "axis"), 1)
     if scale.ndim == 1 and scale.size > 1:
         shape = [1] * q.ndim
@@ -144,11 +151,12 @@ def _dequantize(dq: onnx.NodeProto, inits: dict[str, np.ndarray]) -> np.ndarray:
 def _first_bad_weights(candidate: onnx.ModelProto, fp32: onnx.ModelProto) -> Divergence | None:
     reference = _weights(fp32)
     kinds = {n.name: n.op_type for n in candidate.graph.node}
-    for name, weights in _weights(candidate).items():
-        if name in reference and reference[name].shape == weights.shape:
-            db = sqnr_db(reference[name], weights) if np.isfinite(weights).all() else -math.inf
+    for layer, (tensor, weights) in _weights(candidate).items():
+        expected = reference.get(layer, (None, None))[1]
+        if expected is not None and expected.shape == weights.shape:
+            db = sqnr_db(expected, weights) if np.isfinite(weights).all() else -math.inf
             if db < WEIGHT_FLOOR_DB:
-                return Divergence("weights", name, kinds[name], name, db)
+                return Divergence("weights", layer, kinds[layer], tensor, db)
     return None
 
 
@@ -176,8 +184,8 @@ def locate_divergence(candidate: str | Path, fp32: str | Path | None, images: Im
     for tensor, node in order:
         if tensor in reference and reference[tensor].shape == values[tensor].shape:
             # The CPU format folds a ReLU into the quantizer after it: its Conv writes the ReLU's tensor unclipped.
-            candidate = np.maximum(values[tensor], 0) if tensor in relu and node.op_type != "Relu" else values[tensor]
-            db = sqnr_db(reference[tensor], candidate)
+            observed = np.maximum(values[tensor], 0) if tensor in relu and node.op_type != "Relu" else values[tensor]
+            db = sqnr_db(reference[tensor], observed)
             if db < ACTIVATION_FLOOR_DB:
                 return Divergence("activations", node.name, node.op_type, tensor, db)
     return None

@@ -172,16 +172,20 @@ def read_in_float(model: onnx.ModelProto, keep_fp: Sequence[str]) -> None:
 
 
 def _drop_unread(model: onnx.ModelProto) -> None:
-    """Remove Q/DQ nodes whose outputs nothing reads any more (repeated: a Q is unread once its DQs are gone)."""
+    """Remove Q/DQ nodes whose outputs nothing reads any more (repeated: a Q is unread once its DQs are gone), then
+    the initializers nothing reads."""
     outputs = {o.name for o in model.graph.output}
     while True:
         read = {name for n in model.graph.node for name in n.input} | outputs
         unread = [n for n in model.graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")
                   and not any(o in read for o in n.output)]
         if not unread:
-            return
+            break
         for node in unread:
             model.graph.node.remove(node)
+    read = {name for n in model.graph.node for name in n.input}
+    for tensor in [t for t in model.graph.initializer if t.name not in read]:
+        model.graph.initializer.remove(tensor)  # the removed pairs' scales and zero points
 
 
 def onnxruntime_version() -> str:

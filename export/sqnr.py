@@ -82,7 +82,8 @@ def _listed(x: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
     return [x] if isinstance(x, np.ndarray) else list(x)
 
 
-def _constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+def graph_constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """{name: value} of every initializer and Constant node."""
     values = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     for node in model.graph.node:  # exporters also write scales as Constant nodes
         if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
@@ -110,7 +111,7 @@ def _folds_relu(q: onnx.NodeProto, constants: dict[str, np.ndarray]) -> bool:
 def qdq_pairs(model: onnx.ModelProto) -> list[QdqPair]:
     """Each Conv/Gemm whose activation input comes through QuantizeLinear → DequantizeLinear, in graph order."""
     producer = {out: n for n in model.graph.node for out in n.output}
-    constants = _constants(model)
+    constants = graph_constants(model)
     pairs = []
     for node in model.graph.node:
         if node.op_type not in ("Conv", "Gemm"):

@@ -53,7 +53,7 @@ TOLERANCES: dict[str, Tolerance] = {
     # INT8 Q/DQ: set between gnet's good graphs and graphs broken on purpose, measured by
     # tools/tolerance_study.py (docs/tolerances.md has the table and the margins): cosine separates them,
     # top-1 and accuracy alone let a graph with one swapped weight scale pass.
-    "int8": Tolerance("int8", rel_max=0.25, cosine_min=0.99, top1_agreement=0.99, max_accuracy_drop_points=0.5),
+    "int8": Tolerance("int8", rel_max=0.3, cosine_min=0.985, top1_agreement=0.99, max_accuracy_drop_points=0.5),
 }
 
 

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         for column in ("graph", "runtime", "cos min", "rel max", "top-1", "acc", "verdict", "diagnosis"):
             table.add_column(column)
         for label, path, precision, fp32 in _cases(paths, Path(tmp)):
-            tolerance = tolerance_for(precision)
+            tolerance = tolerance_for(precision, loaded.trained)
             diagnosis = locate_divergence(path, fp32, images) if fp32 else None
             for runtime, logits in _runs(path, precision, images.data, args.batch):
                 m = compare_logits(reference, logits, images.labels)

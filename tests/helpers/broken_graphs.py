@@ -118,6 +118,15 @@ def per_channel_collapsed(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str]
     return model, convs[0].name
 
 
+def scale_not_finite(model: onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
+    """A mid-network activation DequantizeLinear's scale made infinite: it and everything after it are NaN or
+    infinite (the node returned is that DequantizeLinear)."""
+    g = _Graph(model)
+    dq = g.input_dq(_middle_conv(g), 0)
+    g.replace(dq, 1, np.full_like(g.value(dq.input[1]), np.inf), "inf")
+    return model, dq.name
+
+
 def fp16_overflow_island(model: onnx.ModelProto, exponent: int = 14) -> tuple[onnx.ModelProto, str]:
     """An FP16 graph's mid-network Conv ×2^exponent (weights and bias) and a Mul by 2^-exponent after its ReLU:
     the same function in real arithmetic, but the Conv's output leaves FP16's range (65504)."""
