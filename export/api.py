@@ -14,7 +14,7 @@ from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.calibration import CalibrationSettings
 from gnet.export.convert import PrecisionResult, write_precision
-from gnet.export.diagnosis import Divergence, first_overflow, locate_divergence
+from gnet.export.diagnosis import Divergence, diagnose, first_overflow
 from gnet.export.hashing import sha256_file
 from gnet.export.images import ImageSet, load_images
 from gnet.export.onnx_export import ExportResult, check_interface, export_fp32
@@ -261,7 +261,7 @@ def check_model(
     overflow = first_overflow(onnx_path, data) if precision == "fp16" else None
     divergence = overflow
     if not report.passed and divergence is None:
-        divergence = locate_divergence(onnx_path, fp32, data, noise) or Divergence("runtime", "", "", "")
+        divergence = diagnose(onnx_path, fp32, data, noise)
     return CheckResult(parity=report, metadata=meta, loaded=loaded, layer_noise=noise, fp32_reference=fp32,
                        logits_sqnr_db=_finite_sqnr(reference, logits[max(logits)]), overflow=overflow,
                        divergence=divergence)

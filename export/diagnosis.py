@@ -24,6 +24,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from gnet.errors import GnetError
 from gnet.export.images import ImageSet
 from gnet.export.ort import cpu_session
 from gnet.export.sqnr import LayerNoise, graph_constants, sqnr_db
@@ -189,3 +190,13 @@ def locate_divergence(candidate: str | Path, fp32: str | Path | None, images: Im
             if db < ACTIVATION_FLOOR_DB:
                 return Divergence("activations", node.name, node.op_type, tensor, db)
     return None
+
+
+def diagnose(candidate: str | Path, fp32: str | Path | None, images: ImageSet,
+             noise: list[LayerNoise] | None = None) -> Divergence | None:
+    """For a graph that failed parity: :func:`locate_divergence`, else "the runtime" when no layer departs; None
+    when the diagnosis itself cannot run (the parity failure still stands and is reported whole)."""
+    try:
+        return locate_divergence(candidate, fp32, images, noise) or Divergence("runtime", "", "", "")
+    except GnetError:
+        return None
