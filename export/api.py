@@ -169,11 +169,11 @@ class CheckResult:
     logits_sqnr_db: float | None = None  # the logits against PyTorch FP32's, end to end (None when not finite)
     divergence: Divergence | None = None  # a failing ONNX: the first layer that left the FP32 graph
     overflow: Divergence | None = None  # an FP16 ONNX: the first tensor that leaves FP16's range
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return self.parity.passed and self.overflow is None
-    notes: list[str] = field(default_factory=list)
 
 
 def is_qdq(model) -> bool:

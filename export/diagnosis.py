@@ -105,12 +105,20 @@ def first_overflow(path: str | Path, images: ImageSet, limit: int = OVERFLOW_IMA
     model, order = _exposed(Path(path))
     first = len(order)
     for values in _run_all(model, images.data[:limit]):
-        bad = (i for i, (tensor, _) in enumerate(order[:first]) if tensor in values
-               and not np.isfinite(values[tensor]).all())
-        first = next(bad, first)
-    if first == len(order):
+        first = _first_nonfinite(values, order[:first], first)
+    return _nonfinite(order, first)
+
+
+def _first_nonfinite(values: dict[str, np.ndarray], order: list[tuple[str, onnx.NodeProto]], default: int) -> int:
+    """The index in ``order`` of the first tensor ``values`` holds a NaN or infinity in, else ``default``."""
+    return next((i for i, (tensor, _) in enumerate(order)
+                 if tensor in values and not np.isfinite(values[tensor]).all()), default)
+
+
+def _nonfinite(order: list[tuple[str, onnx.NodeProto]], index: int) -> Divergence | None:
+    if index >= len(order):
         return None
-    tensor, node = order[first]
+    tensor, node = order[index]
     return Divergence("non-finite", node.name, node.op_type, tensor)
 
 
@@ -168,9 +176,9 @@ def locate_divergence(candidate: str | Path, fp32: str | Path | None, images: Im
     the evidence left when no FP32 graph is at hand."""
     data = images.data[:limit]
     values, order = _all_tensors(Path(candidate), data)
-    for tensor, node in order:
-        if not np.isfinite(values[tensor]).all():
-            return Divergence("non-finite", node.name, node.op_type, tensor)
+    nonfinite = _nonfinite(order, _first_nonfinite(values, order, len(order)))
+    if nonfinite is not None:
+        return nonfinite
     if fp32 is None:
         position = {n.name: i for i, (_, n) in enumerate(order)}
         broken = [row for row in noise or [] if row.sqnr_db < ACTIVATION_FLOOR_DB]

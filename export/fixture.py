@@ -170,7 +170,7 @@ def fine_tune_fixture(source: str | Path = FIXTURE_CHECKPOINT, path: str | Path 
     x, y = _inputs("train", config.image_size)
     batches = list(_batches(len(x), config.batch, config.steps, torch.Generator().manual_seed(config.seed)))
     for name, parameter in model.named_parameters():
-        parameter.requires_grad_(not name.startswith(config.frozen) if config.frozen else True)
+        parameter.requires_grad_(not name.startswith(config.frozen))
     _train(model, x, y, batches, config.steps, config.max_lr, config.weight_decay, log, f"{config.image_size} px",
            config.label_smoothing)
     model.requires_grad_(True)
