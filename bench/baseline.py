@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,18 +27,26 @@ class Comparison:
     new_passed: bool | None
 
     @property
+    def finite(self) -> bool:
+        """Both throughputs are finite and positive (a NaN once compared as "same")."""
+        return all(v is not None and math.isfinite(v) and v > 0 for v in (self.old_ips, self.new_ips))
+
+    @property
     def ratio(self) -> float | None:
-        if not self.old_ips or self.new_ips is None:
+        if not self.finite:
             return None
-        return self.new_ips / self.old_ips
+        return self.new_ips / self.old_ips  # type: ignore[operator]
 
     @property
     def verdict(self) -> str:
-        """faster, slower, same, new (only in this run) or gone (only in the baseline)."""
+        """faster, slower, same, new (only in this run), gone (only in the baseline), or not comparable (a throughput
+        that is not a finite positive number: a failure, like a regression)."""
         if self.old_ips is None:
             return "new"
         if self.new_ips is None:
             return "gone"
+        if not self.finite:
+            return "not comparable"
         ratio = self.ratio or 0.0
         if ratio > 1 + self.band:
             return "faster"
@@ -75,6 +84,19 @@ def compare(current: dict[str, Any], baseline: dict[str, Any]) -> list[Compariso
     return out
 
 
+def check_baseline(baseline: dict[str, Any], source: str) -> None:
+    """Refuse, before anything runs, a baseline with a throughput that is not a finite positive number."""
+    from gnet.errors import GnetError
+
+    for row in baseline["rows"]:
+        value = row.get("throughput_ips")
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            backend, variant, precision, batch, io = row_key(row)
+            raise GnetError(f"the baseline {source} cannot be compared with",
+                            f"its {backend} {variant} {precision} batch {batch} row has throughput {value}",
+                            "pass the --json file of a run that completed")
+
+
 def caveats(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
     """What differs between the two runs besides the code (so a change may not be the code's doing)."""
     notes = []
@@ -97,7 +119,7 @@ def caveats(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
     return notes
 
 
-STYLES = {"faster": "green", "slower": "bold red", "same": "", "new": "cyan", "gone": "yellow"}
+STYLES = {"faster": "green", "slower": "bold red", "same": "", "new": "cyan", "gone": "yellow", "not comparable": "bold red"}
 
 
 def baseline_table(current: dict[str, Any], baseline: dict[str, Any], source: str) -> Table:
@@ -114,7 +136,7 @@ def baseline_table(current: dict[str, Any], baseline: dict[str, Any], source: st
             verdict += ", parity now FAILS"
         style = "bold red" if c.parity_regressed else STYLES[c.verdict]
         table.add_row(backend, variant, precision, str(batch), io,
-                      "—" if c.old_ips is None else f"{c.old_ips:.1f}",
+                      "—" if c.old_ips is None else f"{c.old_ips:.1f}",  # a NaN shows as nan
                       "—" if c.new_ips is None else f"{c.new_ips:.1f}", change, Text(verdict, style=style))
     notes = caveats(current, baseline)
     table.caption = (f"'same' = within ±{MIN_BAND:.0%} or twice the runs' combined CV"
@@ -124,4 +146,4 @@ def baseline_table(current: dict[str, Any], baseline: dict[str, Any], source: st
 
 
 def regressions(current: dict[str, Any], baseline: dict[str, Any]) -> list[Comparison]:
-    return [c for c in compare(current, baseline) if c.verdict == "slower" or c.parity_regressed]
+    return [c for c in compare(current, baseline) if c.verdict in ("slower", "not comparable") or c.parity_regressed]

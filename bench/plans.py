@@ -1,7 +1,8 @@
 """The engines a benchmark needs: a plan reused when its manifest says it fits, else built once.
 
 A plan is reused when it was built by the same TensorRT edition (the manifest's ``runtime``), from this
-very ONNX (``onnx_sha256``), with a profile that reaches the largest batch; otherwise it is built, beside
+very ONNX (``onnx_sha256``), with a profile that reaches the largest batch, and is still the plan its manifest
+records (size and SHA-256: a truncated or edited plan is rebuilt); otherwise it is built, beside
 the ONNX, with the edition's plan name (``googlenet_<p>.plan`` / ``googlenet_<p>.rtx.plan``).
 """
 
@@ -37,6 +38,8 @@ def matching_manifest(plan: Path, onnx: Path, runtime: str, max_batch: int) -> d
     except GnetError:
         return None
     if manifest_mod.runtime_of(doc) != runtime or doc["model"]["onnx_sha256"] != sha256_file(onnx):
+        return None
+    if manifest_mod.plan_mismatch(doc, plan.read_bytes()):  # a truncated or edited plan is rebuilt, never reused
         return None
     top = ((doc.get("inputs") or [{}])[0].get("profile") or {}).get("max") or [0]
     return doc if int(top[0]) >= max_batch else None

@@ -160,6 +160,17 @@ def read(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+def plan_mismatch(doc: dict[str, Any], data: bytes) -> str:
+    """Why ``data`` is not the plan ``doc`` records ("" when it is): its size, else its SHA-256."""
+    recorded = doc["plan"]
+    if len(data) != recorded["bytes"]:
+        return f"it is {len(data)} bytes, the manifest records {recorded['bytes']}"
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != recorded["sha256"]:
+        return f"its SHA-256 is {digest[:12]}…, the manifest records {recorded['sha256'][:12]}…"
+    return ""
+
+
 def _cc(text: str) -> tuple[int, int]:
     major, _, minor = text.partition(".")
     return int(major), int(minor or 0)

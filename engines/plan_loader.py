@@ -8,7 +8,6 @@ own CUDA graphs. Both: the plan's SHA-256 must match the manifest.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,12 +49,9 @@ def read_plan(plan: Path, doc: dict[str, Any], verify_hash: bool) -> bytes:
         raise GnetError(f"the engine {plan} does not exist",
                         remedy=f"build it with: gnet build {plan.parent / doc['model']['onnx_file']}")
     data = plan.read_bytes()
-    if verify_hash:
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != doc["plan"]["sha256"]:
-            raise GnetError(f"{plan.name} does not match its manifest",
-                            f"SHA-256 {digest[:12]}…, the manifest records {doc['plan']['sha256'][:12]}…",
-                            "rebuild both with gnet build")
+    why = manifest_mod.plan_mismatch(doc, data) if verify_hash else ""
+    if why:
+        raise GnetError(f"{plan.name} does not match its manifest", why, "rebuild both with gnet build")
     return data
 
 

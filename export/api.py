@@ -111,11 +111,13 @@ def _matches(path: Path, loaded: LoadedModel, image_size: int, opset: int | None
     try:
         import onnx
 
-        meta = metadata.read(onnx.load(str(path), load_external_data=False))
+        model = onnx.load(str(path), load_external_data=False)
+        meta = metadata.read(model)
     except Exception:  # noqa: BLE001 - an unreadable file is simply not a match; it will be rewritten
         return False
     return (
-        meta.get("weights_sha256") == loaded.weights_sha256
+        meta.get(metadata.GRAPH_DIGEST) == metadata.graph_digest(model)  # an edited graph is rewritten, never reused
+        and meta.get("weights_sha256") == loaded.weights_sha256
         and meta.get("image_size") == image_size
         and (opset is None or meta.get("opset") == opset)
         and meta.get("precision") == precision

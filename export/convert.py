@@ -57,10 +57,11 @@ def calibration_images(loaded: LoadedModel, settings: CalibrationSettings, image
     return images
 
 
-def _stamp_file(model_path: Path, meta: dict[str, Any]) -> None:
+def _stamp_file(model_path: Path, meta: dict[str, Any]) -> dict[str, Any]:
     model = onnx.load(str(model_path))
-    metadata.stamp(model, meta)
+    stamped = metadata.stamp(model, meta)
     onnx.save(model, str(model_path))
+    return stamped
 
 
 def _write_fp16(fp32_onnx: Path, dest: Path, io_dtype: str) -> dict[str, Any]:
@@ -143,7 +144,7 @@ def write_precision(
             request = Int8Request(loaded, evaluation, size, int8_target, calib or CalibrationSettings(), keep_fp, progress)
             added, calibration = _write_int8(fp32_onnx, tmp, request, notes)
             meta.update(added)
-        _stamp_file(tmp, meta)
+        meta = _stamp_file(tmp, meta)
         report = check_onnx(tmp, reference, evaluation, precision, loaded.weights, batches, trained=loaded.trained,
                             trained_image_size=loaded.image_size)
         report.artifact = output.name

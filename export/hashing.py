@@ -35,3 +35,30 @@ def sha256_state_dict(state: Mapping[str, torch.Tensor]) -> str:
 def sha256_strings(items: list[str]) -> str:
     """Hex SHA-256 of a list of strings (one per line)."""
     return hashlib.sha256("\n".join(items).encode("utf-8")).hexdigest()
+
+
+def record_path(derived: Path) -> Path:
+    """Where the digests of a derived file (a cache made from another file) are recorded: beside it."""
+    return derived.with_name(derived.name + ".sha256.json")
+
+
+def write_record(derived: Path, source: Path) -> None:
+    """Record the SHA-256 of ``derived`` and of the ``source`` it was made from (atomically)."""
+    import json
+
+    from gnet.atomic import write_text_atomic
+
+    record = {"sha256": sha256_file(derived), "source": source.name, "source_sha256": sha256_file(source)}
+    write_text_atomic(record_path(derived), json.dumps(record, indent=2) + "\n")
+
+
+def record_matches(derived: Path, source: Path) -> bool:
+    """True when ``derived`` and ``source`` are still the files :func:`write_record` recorded (an edited, truncated
+    or replaced file on either side is not reused)."""
+    import json
+
+    try:
+        record = json.loads(record_path(derived).read_text())
+        return record["sha256"] == sha256_file(derived) and record["source_sha256"] == sha256_file(source)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,14 +16,27 @@ from gnet.errors import GnetError, UsageError
 PREFIX = "gnet."
 
 
-def stamp(model: onnx.ModelProto, values: dict[str, Any]) -> None:
-    """Set ``gnet.<key>`` entries (JSON-encoded unless already a string), replacing old ones."""
+GRAPH_DIGEST = "graph_sha256"
+"""The key recording the SHA-256 of the graph (nodes and weights) a file was written with: a file reused later (an
+export beside its FP32 source, the bench's artifacts) is reused only while its graph still hashes to it."""
+
+
+def graph_digest(model: onnx.ModelProto) -> str:
+    """Hex SHA-256 of the graph's deterministic serialization (everything but the metadata)."""
+    return hashlib.sha256(model.graph.SerializeToString(deterministic=True)).hexdigest()
+
+
+def stamp(model: onnx.ModelProto, values: dict[str, Any]) -> dict[str, Any]:
+    """Set ``gnet.<key>`` entries (JSON-encoded unless already a string), replacing old ones, and the graph's digest
+    (:data:`GRAPH_DIGEST`) as the graph is now; returns ``values`` with that digest."""
+    values = {**values, GRAPH_DIGEST: graph_digest(model)}
     encoded = {PREFIX + k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     kept = [p for p in model.metadata_props if p.key not in encoded]
     del model.metadata_props[:]
     model.metadata_props.extend(kept)
     for key, value in encoded.items():
         model.metadata_props.add(key=key, value=value)
+    return values
 
 
 def read(model: onnx.ModelProto) -> dict[str, Any]:
@@ -101,6 +115,7 @@ _RULES = {
     **{command: ForeignRule(refusal=f"gnet {command} needs gnet's contract (class names, preprocessing), which no "
                                     "option can stand in for")
        for command in ("serve", "triton-repo", "bench", "openvino")},
+    "artifact": ForeignRule(refusal="gnet.Artifact holds gnet's own exports (class names, preprocessing)"),
 }
 
 
@@ -185,7 +200,7 @@ def opset_of(model: onnx.ModelProto) -> int | None:
 
 
 def graph_precision(model: onnx.ModelProto, where: str) -> dict[str, str]:
-    """``{"precision": …}`` as the graph encodes it, as gnet's own files do (README: precision lives in the graph):
+    """``{"precision": …}`` as the graph encodes it, as gnet's own files do (``docs/design.md``: precision lives in the graph):
     FP16 tensors → fp16, QuantizeLinear nodes → int8 (``int8_target`` cpu when they quantize to uint8, ONNX's
     default without a zero point), else fp32; both kinds at once is refused rather than guessed."""
     fp16 = onnx.TensorProto.FLOAT16

@@ -134,7 +134,7 @@ def export_fp32(
         model = _check_and_simplify(raw)
     check_interface(model, loaded.num_classes, image_size)
     meta = export_metadata(loaded, image_size, opset)
-    metadata.stamp(model, meta)
+    meta = metadata.stamp(model, meta)
     if reference is None:
         reference = torch_logits(loaded.model, images.data)
     with atomic_output(dest) as tmp_path:

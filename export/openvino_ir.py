@@ -103,6 +103,7 @@ def write_ir(onnx_path: str | Path, xml_path: str | Path, prove: Callable[[Any],
     except RuntimeError as exc:
         raise GnetError(f"OpenVINO cannot read {source.name}", reason(exc)) from None
     values = _section(model, ONNX_SECTION, metadata.PREFIX)
+    values.pop(metadata.GRAPH_DIGEST, None)  # the ONNX graph's digest, not the IR's: source_onnx_sha256 names the source
     values.update(format=FORMAT, source_onnx=source.name, source_onnx_sha256=sha256_file(source),
                   openvino_version=str(version()))
     for key, value in values.items():

@@ -25,6 +25,7 @@ INPUT = "input"
 OUTPUT = "logits"
 PARAM_ONNX_FILE = "onnx_file"
 PARAM_THREADS = "intra_op_threads"
+FAILURE_METRIC = "gnet_inference_request_failure"
 
 
 class Invalid(str):
@@ -43,6 +44,14 @@ def problem(array: np.ndarray) -> str:
     if not bad:
         return ""  # finite values whose sum overflowed
     return f"input '{INPUT}' has {bad} NaN/Inf value(s) in this request; send finite float32 pixels"
+
+
+def bad_output(logits: np.ndarray) -> str:
+    """Why a request's logits cannot be answered ("" when they can)."""
+    if np.isfinite(logits).all():
+        return ""
+    return (f"the model's '{OUTPUT}' for this request are NaN/Inf: its pixels are finite but far outside what the "
+            "model takes (send normalised float32 pixels)")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -71,7 +80,8 @@ def answer(arrays: Sequence[np.ndarray], run: Callable[[np.ndarray], np.ndarray]
     start = 0
     for i in good:
         size = int(arrays[i].shape[0])
-        results[i] = logits[start:start + size]
+        mine = logits[start:start + size]
+        results[i] = Invalid(why) if (why := bad_output(mine)) else mine
         start += size
     return results
 
@@ -97,6 +107,14 @@ class TritonPythonModel:
         self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         feed = self.session.get_inputs()[0]
         self.dtype = np.float16 if feed.type == "tensor(float16)" else np.float32  # fp16-I/O graphs: cast here
+        import triton_python_backend_utils as pb_utils
+
+        # the family must outlive its metrics, so the instance keeps both
+        self.failure_family = pb_utils.MetricFamily(name=FAILURE_METRIC, kind=pb_utils.MetricFamily.COUNTER,
+                                                    description="Requests answered with an error (Triton counts "
+                                                                "them as successes)")
+        self.failures = {reason: self.failure_family.Metric(labels={"model": args["model_name"], "reason": reason})
+                         for reason in ("invalid", "failed")}
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         out = self.session.run([OUTPUT], {INPUT: np.ascontiguousarray(batch, dtype=self.dtype)})[0]
@@ -109,7 +127,9 @@ class TritonPythonModel:
         responses = []
         for result in answer(arrays, self._run):
             if isinstance(result, str):
-                code = pb_utils.TritonError.INVALID_ARG if isinstance(result, Invalid) else pb_utils.TritonError.INTERNAL
+                invalid = isinstance(result, Invalid)
+                self.failures["invalid" if invalid else "failed"].increment(1)
+                code = pb_utils.TritonError.INVALID_ARG if invalid else pb_utils.TritonError.INTERNAL
                 error = pb_utils.TritonError(result, code)
                 responses.append(pb_utils.InferenceResponse(output_tensors=[], error=error))
             else:
@@ -118,3 +138,5 @@ class TritonPythonModel:
 
     def finalize(self) -> None:
         self.session = None
+        self.failures = {}
+        self.failure_family = None

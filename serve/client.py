@@ -52,6 +52,14 @@ class Client:
             result = self._client.infer(self.model, [item], outputs=wanted, client_timeout=self.timeout_s)
         return result.as_numpy(defaults.OUTPUT_NAME)
 
+    def parameter(self, name: str) -> str:
+        """A parameter of the served model's configuration ("" when it has none of that name)."""
+        if self.protocol == "http":
+            params = self._client.get_model_config(self.model).get("parameters", {})
+            return str(params.get(name, {}).get("string_value", ""))
+        params = self._client.get_model_config(self.model).config.parameters
+        return params[name].string_value if name in params else ""
+
     def statistics(self) -> tuple[int, int]:
         """(executions, inferences) of the model so far: fewer executions than inferences means batching."""
         stats = self._client.get_inference_statistics(self.model)

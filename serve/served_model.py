@@ -1,14 +1,13 @@
 """The model ``gnet serve`` serves: a gnet ONNX's contract, and the one-model repository that runs it.
 
 The repository holds ``googlenet/config.pbtxt`` (``backend: "python"``, dynamic batching, CPU instances),
-``googlenet/1/model.py`` (:mod:`gnet.serve.backend_model`), the ONNX file (hard-linked, else copied, so
-a file replaced or deleted later does not change what is served) and ``labels.txt``.
+``googlenet/1/model.py`` (:mod:`gnet.serve.backend_model`), the ONNX file (copied, so a file
+replaced, edited or deleted later does not change what is served, and the reverse) and ``labels.txt``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +20,9 @@ from gnet.serve.model_config import ModelSpec, render
 
 ELEMENT_TYPES = {1: "float32", 10: "float16"}
 """ONNX TensorProto element types gnet's graphs use at their input and output."""
+START_TOKEN = "gnet_start_token"
+"""A model parameter holding a random value per start: ``gnet serve`` asks the answering server for it before
+saying "ready", so a server that is not this start's (another process took the port) is never taken for it."""
 EXPORT_REMEDY = "export one with: gnet export (see gnet export --help)"
 
 
@@ -61,9 +63,12 @@ def read_signature(path: Path, command: str = "serve") -> Signature:
 
     from gnet.export.metadata import require_gnet_metadata
 
-    what = f"cannot serve {path}"
+    what = f"cannot serve {path}" if command == "serve" else f"cannot put {path} in a repository"
     if not path.is_file():
         raise GnetError(what, "the file does not exist", EXPORT_REMEDY)
+    if path.name.endswith(defaults.RTX_PLAN_SUFFIX):
+        raise UsageError(what, "it is a TensorRT-RTX plan, which no Triton backend runs",
+                         "serve the ONNX it was built from (gnet serve googlenet_<precision>.onnx)")
     if path.suffix == defaults.PLAN_SUFFIX:
         raise UsageError(what, "gnet serve runs ONNX graphs on ONNX Runtime; a TensorRT plan needs Triton's "
                          "tensorrt_plan backend, which the bundled server lacks",
@@ -90,12 +95,10 @@ def read_signature(path: Path, command: str = "serve") -> Signature:
                      tuple(str(n) for n in names) if len(names) == out_dims[1] else ())
 
 
-def place(source: Path, dest: Path) -> None:
-    """Hard-link ``source`` to ``dest`` when both are on one file system (instant, no space), else copy."""
-    try:
-        os.link(source, dest)
-    except OSError:
-        shutil.copy2(source, dest)
+def copy_private(source: Path, dest: Path) -> None:
+    """Copy ``source`` to ``dest``: never a hard link, which would let a later write, truncation, chmod or chown of
+    the repository's file change the artifact (and the reverse). The copy is a new file with the umask's mode."""
+    shutil.copyfile(source, dest)
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class ServedModel:
     threads: int = 0  # ONNX Runtime intra-op threads per instance; 0: ORT's default
     queue_delay_us: int = defaults.MAX_QUEUE_DELAY_US
     preferred: tuple[int, ...] = ()
+    start_token: str = ""
 
     def spec(self) -> ModelSpec:
         sig = self.signature
@@ -116,7 +120,8 @@ class ServedModel:
                          classes=sig.classes, preferred=self.preferred, kind="KIND_CPU", instances=self.instances,
                          queue_delay_us=self.queue_delay_us,
                          parameters={backend_model.PARAM_ONNX_FILE: "model.onnx",
-                                     backend_model.PARAM_THREADS: str(self.threads)})
+                                     backend_model.PARAM_THREADS: str(self.threads),
+                                     START_TOKEN: self.start_token})
 
     def write_repository(self, folder: Path) -> Path:
         """Write the one-model repository into ``folder`` (which must not exist yet); returns ``folder``."""
@@ -127,6 +132,6 @@ class ServedModel:
         (model_dir / "labels.txt").write_text("\n".join(self.signature.labels()) + "\n")
         source = resources.files("gnet.serve").joinpath("backend_model.py").read_text(encoding="utf-8")
         (model_dir / "1" / "model.py").write_text(source)
-        place(self.onnx, model_dir / "1" / "model.onnx")
+        copy_private(self.onnx, model_dir / "1" / "model.onnx")
         (model_dir / "gnet.json").write_text(json.dumps(self.signature.metadata, indent=2) + "\n")
         return folder

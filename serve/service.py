@@ -1,26 +1,30 @@
 """``gnet serve``'s server: the bundled ``tritonserver`` running gnet's python-backend model, from start to stop.
 
-``start`` refuses bad options, a missing or corrupt model and a port in use before anything runs, writes
-the one-model repository into a private folder, starts the server on loopback (unless ``host`` opens it),
-waits until Triton reports ready, and returns only after a warm-up request through the server was
-answered with finite logits of the right shape. ``stop`` (also on SIGINT/SIGTERM in ``serve_forever``)
-stops the server within its exit timeout, kills it past that, and removes the folder and any shared
-memory region it left; ``leaked_shm`` names regions that had to be removed (none, normally).
+``start`` refuses bad options, a missing or corrupt model, an address that is not this machine's and a port
+in use before anything runs; binds the public HTTP port for the gateway (:mod:`gnet.serve.gateway`, which
+judges every HTTP request before tritonserver sees it); writes the one-model repository into a private
+folder; starts tritonserver (HTTP and metrics on loopback behind gateways, gRPC on ``host``); waits until
+it is ready and answers with this start's token (not another server that took a port); and returns only
+after a warm-up request through the gateway was answered with finite logits of the right shape.
+``serve_forever`` restarts a tritonserver that dies (a request the gateway cannot see, a crash) and logs
+why. ``stop`` stops the server within its exit timeout, kills it past that, ends any python-backend stub it
+left, and removes the folder and any shared memory region; ``leaked_shm`` names regions that had to be
+removed (none, normally).
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
+import os
 import secrets
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 import numpy as np
 
@@ -29,15 +33,29 @@ from gnet.errors import NotAvailable, UsageError, first_line
 from gnet.serve import bundle as bundles
 from gnet.serve import stub_env, workdir
 from gnet.serve.client import Client
-from gnet.serve.served_model import ServedModel, Signature, read_signature
+from gnet.serve.gateway import Gateway, Limits
+from gnet.serve.served_model import START_TOKEN, ServedModel, Signature, read_signature
 from gnet.serve.server_env import server_environ
 from gnet.serve.triton_log import first_error
 
 PR_SET_PDEATHSIG = 1
+HOST_REMEDY = "give an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
+RESTARTS_PER_MINUTE = 3
+"""A server that dies more often than this is not restarted again: ``serve_forever`` fails with its reason."""
 RESTRICTED = "model-repository,shared-memory,trace,logging"
 """APIs only a holder of the server's random token may call: loading models, registering shared memory,
 and changing trace or log files are not for clients. Inference, health, metadata, statistics and
 metrics stay open."""
+
+
+ARTIFACT_SUFFIXES = {".onnx", ".plan", ".xml", ".bin", ".json", ".pt", ".pth", ".data"}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -63,22 +81,58 @@ class ServeConfig:
         return [self.http_port, self.grpc_port, self.metrics_port]
 
     def check(self) -> None:
+        if self.log_file is not None and _same_file(self.log_file, self.model):
+            raise UsageError(f"--log-file {self.log_file} is the model being served", "the log would overwrite it",
+                             "choose another --log-file")
+        if self.log_file is not None and self.log_file.suffix.lower() in ARTIFACT_SUFFIXES:
+            raise UsageError(f"--log-file {self.log_file} is named like a model or manifest",
+                             "a log must not overwrite an artifact", "choose a name ending in .log")
         if len(set(self.ports)) != 3:
             raise UsageError(f"--http-port, --grpc-port and --metrics-port must differ, not {self.ports}")
         if any(b > self.max_batch for b in self.preferred):
             raise UsageError(f"--preferred-batch {list(self.preferred)} exceeds --max-batch {self.max_batch}")
 
 
+class PortInUse(UsageError):
+    """A port the server needs is taken (by the time it binds it); a caller that picked free ports may pick again."""
+
+
+def listen_address(host: str) -> str:
+    """The IP address ``--host`` names (tritonserver takes only addresses: a name like ``localhost`` made it listen on
+    255.255.255.255); one sentence when it names none of this machine's."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UsageError(f"cannot listen on --host {host}", f"it is not an address or a known name ({exc})",
+                         HOST_REMEDY) from None
+    ipv4 = [info[4][0] for info in infos if info[0] == socket.AF_INET]
+    return str(ipv4[0] if ipv4 else infos[0][4][0])
+
+
 def check_ports_free(host: str, ports: list[int]) -> None:
-    """Refuse a port something already listens on (tritonserver would only log it, after loading the model)."""
+    """Refuse a port something already listens on (tritonserver would only log it, after loading the model), and an
+    address that is not this machine's."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for port in ports:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind((host, port))
             except OSError as exc:
-                raise UsageError(f"cannot serve on {host}:{port}", exc.strerror or str(exc),
-                                 "choose another --http-port/--grpc-port/--metrics-port") from None
+                raise port_error(host, port, exc) from None
+
+
+def port_error(host: str, port: int, exc: OSError) -> UsageError:
+    """The sentence for a port that cannot be bound: in use, or an address that is not this machine's."""
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return UsageError(f"cannot listen on --host {host}", "it is not an address of this machine", HOST_REMEDY)
+    return PortInUse(f"cannot serve on {url_host(host)}:{port}", exc.strerror or str(exc),
+                     "choose another --http-port/--grpc-port/--metrics-port")
+
+
+
+def url_host(host: str) -> str:
+    """``host`` as it is written in a URL (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
 
 
 def client_host(host: str) -> str:
@@ -86,18 +140,31 @@ def client_host(host: str) -> str:
     return defaults.SERVE_HOST if host in ("0.0.0.0", "", "::") else host
 
 
-def server_command(server: Path, config: ServeConfig, repository: Path, backends: Path, shm_prefix: str) -> list[str]:
-    """tritonserver's command line: the repository, the backends, every address and port, the restrictions."""
+def loopback_ports() -> tuple[int, int]:
+    """Two distinct loopback ports nothing listens on now, for tritonserver's own HTTP and metrics ports behind the
+    gateways (a process that takes the HTTP one first is caught: ``_check_ours`` asks the answering server for this
+    start's token)."""
+    with socket.socket() as first, socket.socket() as second:
+        first.bind((defaults.SERVE_HOST, 0))
+        second.bind((defaults.SERVE_HOST, 0))
+        return int(first.getsockname()[1]), int(second.getsockname()[1])
+
+
+def server_command(server: Path, config: ServeConfig, address: str, upstream: tuple[int, int], repository: Path,
+                   backends: Path, shm_prefix: str) -> list[str]:
+    """tritonserver's command line: the repository, the backends, every address and port, the restrictions.
+    HTTP and metrics listen on loopback only (``upstream``: their ports), behind gnet's gateways: tritonserver
+    2.51's HTTP servers bind 255.255.255.255 for any address but an IPv4 one. gRPC listens on ``address``."""
     token = f"gnet-admin-token={secrets.token_hex(16)}"
     return [
         str(server), f"--model-repository={repository}", f"--backend-directory={backends}",
         "--model-control-mode=none", "--strict-readiness=true", "--disable-auto-complete-config",
         f"--exit-timeout-secs={config.exit_timeout_s}", "--pinned-memory-pool-byte-size=0",
         f"--backend-config=python,shm-region-prefix-name={shm_prefix}",
-        f"--http-address={config.host}", f"--http-port={config.http_port}",
-        f"--grpc-address={config.host}", f"--grpc-port={config.grpc_port}",
+        f"--http-address={defaults.SERVE_HOST}", f"--http-port={upstream[0]}",
+        f"--grpc-address={url_host(address)}", f"--grpc-port={config.grpc_port}",  # tritonserver joins "address:port"
         "--allow-metrics=true", "--allow-gpu-metrics=false",
-        f"--metrics-address={config.host}", f"--metrics-port={config.metrics_port}",
+        f"--metrics-address={defaults.SERVE_HOST}", f"--metrics-port={upstream[1]}",
         f"--http-restricted-api={RESTRICTED}:{token}", f"--grpc-restricted-protocol={RESTRICTED}:{token}",
     ]
 
@@ -118,22 +185,36 @@ def die_with_parent() -> Callable[[], None]:
 
 @dataclass
 class TritonService:
-    """One running server; ``with TritonService(config) as service:`` or ``start()``/``stop()``."""
+    """One running server; ``with TritonService(config) as service:`` or ``start()``/``stop()``.
+
+    The public HTTP port is the gateway's (bound first, held until ``stop``); tritonserver's HTTP port is on
+    loopback behind it. ``serve_forever`` restarts a tritonserver that dies, and records why in ``restarts``.
+    """
 
     config: ServeConfig
     signature: Signature | None = None
     leaked_shm: list[str] = field(default_factory=list)
     startup_s: float = 0.0
+    restarts: list[str] = field(default_factory=list)
+    log: Callable[[str], None] = print
     _process: subprocess.Popen | None = None
     _workdir: workdir.Workdir | None = None
+    _gateway: Gateway | None = None
+    _metrics_gateway: Gateway | None = None
+    _address: str = ""
+    _token: str = ""
+    _launch_files: tuple[Path, Path, dict[str, str]] | None = None  # (server, backends folder, environment)
+    _log_start: int = 0  # where this launch's lines begin in the log
+    _restart_times: list[float] = field(default_factory=list)
 
     @property
     def http_url(self) -> str:
-        return f"{client_host(self.config.host)}:{self.config.http_port}"
+        port = self._gateway.port if self._gateway is not None else self.config.http_port
+        return f"{url_host(client_host(self._address or self.config.host))}:{port}"
 
     @property
     def grpc_url(self) -> str:
-        return f"{client_host(self.config.host)}:{self.config.grpc_port}"
+        return f"{url_host(client_host(self._address or self.config.host))}:{self.config.grpc_port}"
 
     @property
     def pid(self) -> int | None:
@@ -156,49 +237,80 @@ class TritonService:
         assert self.signature is not None
         threads = cfg.threads or max(1, physical_cores() // cfg.instances)
         return ServedModel(cfg.model, self.signature, cfg.max_batch, cfg.instances, threads, cfg.queue_delay_us,
-                           cfg.preferred)
+                           cfg.preferred, self._token)
 
     def start(self) -> None:
         """Start serving; GnetError in one sentence on any failure, with nothing left running or on disk."""
         cfg = self.config
         cfg.check()
+        self._address = listen_address(cfg.host)
         self.signature = read_signature(cfg.model)
         bundle = bundles.find_bundle()
         bundles.require_client()
         stub = stub_env.check()
-        check_ports_free(cfg.host, cfg.ports)
+        check_ports_free(self._address, [cfg.grpc_port])
         begin = time.perf_counter()
-        self._workdir = workdir.create()
         try:
-            self._launch(bundle, stub.bin)
-            self._wait_ready()
-            self.warm_up()
+            self._gateway = self._open_gateway(cfg.http_port)
+            self._metrics_gateway = self._open_gateway(cfg.metrics_port)
+            self._workdir = workdir.create()
+            self._token = secrets.token_hex(16)
+            self._served().write_repository(self._workdir.path / "models")
+            self._launch_files = (bundle.server, bundles.backend_directory(bundle, self._workdir.path),
+                                  server_environ(bundle, stub.bin, self._workdir.path))
+            self._run_server()
         except BaseException:
             self.stop()
             raise
         self.startup_s = time.perf_counter() - begin
 
-    def _launch(self, bundle: bundles.Bundle, stub_bin: Path) -> None:
-        assert self._workdir is not None and self.log_path is not None
-        repository = self._served().write_repository(self._workdir.path / "models")
-        backends = bundles.backend_directory(bundle, self._workdir.path)
-        command = server_command(bundle.server, self.config, repository, backends, self._workdir.shm_prefix)
-        environ = server_environ(bundle, stub_bin, self._workdir.path)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
+    def _open_gateway(self, port: int) -> Gateway:
+        assert self.signature is not None
+        limits = Limits(self.config.max_batch, int(np.prod(self.signature.dims)))
+        try:
+            return Gateway(self._address, port, limits)
+        except OSError as exc:
+            raise port_error(self._address, port, exc) from None
+
+    def _run_server(self) -> None:
+        """Start tritonserver, wait until it is ready and is ours, then send the warm-up through the gateway."""
+        assert self._gateway is not None and self._metrics_gateway is not None
+        upstream = loopback_ports()
+        self._launch(upstream)
+        self._wait_ready(upstream[0])
+        self._check_ours(upstream[0])
+        self._gateway.start(upstream[0])
+        self._metrics_gateway.start(upstream[1])
+        self.warm_up()
+
+    def _launch(self, upstream: tuple[int, int]) -> None:
+        assert self._workdir is not None and self.log_path is not None and self._launch_files is not None
+        server, backends, environ = self._launch_files
+        command = server_command(server, self.config, self._address, upstream, self._workdir.path / "models",
+                                 backends, self._workdir.shm_prefix)
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = self.log_path.open("ab")  # appended: a restart keeps why the server before it stopped
+        except OSError as exc:
+            raise UsageError(f"cannot write the log file {self.log_path}", exc.strerror or str(exc),
+                             "choose a --log-file on a writable file system") from None
+        with log:
+            self._log_start = log.tell()
             self._process = subprocess.Popen(command, env=environ, stdin=subprocess.DEVNULL, stdout=log,
                                              stderr=subprocess.STDOUT, start_new_session=True,
                                              preexec_fn=die_with_parent())
 
-    def _failure(self, what: str, fallback: str) -> NotAvailable:
-        why = first_error(self.log_path) if self.log_path else ""
-        remedy = "" if self.config.log_file else "run again with --log-file FILE to keep Triton's whole log"
-        return NotAvailable(what, why or fallback, remedy)
+    def _why(self) -> str:
+        return first_error(self.log_path, start=self._log_start) if self.log_path else ""
 
-    def _wait_ready(self) -> None:
+    def _failure(self, what: str, fallback: str) -> NotAvailable:
+        remedy = "" if self.config.log_file else "run again with --log-file FILE to keep Triton's whole log"
+        return NotAvailable(what, self._why() or fallback, remedy)
+
+    def _wait_ready(self, port: int) -> None:
         assert self._process is not None
         deadline = time.monotonic() + self.config.start_timeout_s
-        with Client(self.http_url, "http", timeout_s=5.0) as client:
+        with Client(f"{defaults.SERVE_HOST}:{port}", "http", timeout_s=5.0) as client:
             while not client.ready():
                 code = self._process.poll()
                 if code is not None:
@@ -209,8 +321,17 @@ class TritonService:
                                         "it is still loading")
                 time.sleep(0.1)
 
+    def _check_ours(self, port: int) -> None:
+        """Refuse to call ready a server that is not this start's: another process answered on its port."""
+        with Client(f"{defaults.SERVE_HOST}:{port}", "http", timeout_s=5.0) as client:
+            token = client.parameter(START_TOKEN)
+        if token != self._token or self._process is None or self._process.poll() is not None:
+            raise self._failure("Triton could not start serving: another server answered on its port",
+                                "tritonserver exited" if self._process and self._process.poll() is not None
+                                else "the answering server is not this start's")
+
     def warm_up(self) -> None:
-        """One zero image through the server: ready means a request was answered correctly."""
+        """One zero image through the gateway and the server: ready means a request was answered correctly."""
         sig = self.signature
         assert sig is not None
         try:
@@ -225,8 +346,8 @@ class TritonService:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL past its exit timeout) and remove everything it left."""
+    def _stop_server(self) -> None:
+        """SIGTERM, then SIGKILL past the exit timeout; then any python-backend stub it left (issue 19 #16)."""
         process, self._process = self._process, None
         if process is not None:
             if process.poll() is None:
@@ -236,6 +357,16 @@ class TritonService:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait(timeout=30)
+        if self._workdir is not None:
+            workdir.end_processes(self._workdir.path)
+
+    def stop(self) -> None:
+        """Stop the server and the gateway, and remove everything they left."""
+        self._stop_server()
+        for gateway in (self._gateway, self._metrics_gateway):
+            if gateway is not None:
+                gateway.close()
+        self._gateway = self._metrics_gateway = None
         if self._workdir is not None:
             self.leaked_shm = self._workdir.remove()
             self._workdir = None
@@ -247,20 +378,31 @@ class TritonService:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def restart(self) -> None:
+        """Start tritonserver again after it died (the gateway answers 503 meanwhile); GnetError when it died
+        more than :data:`RESTARTS_PER_MINUTE` times in the last minute, or does not come back."""
+        code = self._process.poll() if self._process is not None else None
+        why = self._why() or f"tritonserver exited with status {code}"
+        now = time.monotonic()
+        self._restart_times = [t for t in self._restart_times if now - t < 60] + [now]
+        if len(self._restart_times) > RESTARTS_PER_MINUTE:
+            raise NotAvailable("the Triton server keeps stopping", why,
+                               "" if self.config.log_file else "run again with --log-file FILE to keep Triton's log")
+        self.restarts.append(why)
+        self.log(f"the Triton server stopped ({why}); restarting it")
+        self._stop_server()
+        if self._workdir is not None:
+            workdir.remove_shm(self._workdir.shm_prefix)
+        self._run_server()
+        self.log("the Triton server is serving again")
+
     def serve_forever(self, poll_s: float = 0.5) -> None:
-        """Serve until SIGINT or SIGTERM (then stop cleanly) or until the server dies (GnetError)."""
-        stopping = threading.Event()
-
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            stopping.set()
-
-        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        """Serve until interrupted (KeyboardInterrupt, or the CLI's SIGTERM exception), restarting a tritonserver
+        that dies; stops cleanly in every case."""
         try:
-            while not stopping.wait(poll_s):
+            while True:
+                time.sleep(poll_s)
                 if not self.alive():
-                    raise self._failure("the Triton server stopped unexpectedly", "tritonserver exited")
+                    self.restart()
         finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
             self.stop()
-

@@ -29,7 +29,7 @@ from gnet import defaults
 from gnet.atomic import current_umask, remove_stale, temp_prefix
 from gnet.errors import GnetError, UsageError
 from gnet.serve.model_config import TYPE_BY_DTYPE, ModelSpec, preferred_sizes, render
-from gnet.serve.served_model import place, read_signature
+from gnet.serve.served_model import copy_private, read_signature
 from gnet.serve.triton_versions import plan_refusal
 
 MARKER = ".gnet-triton-repo"
@@ -99,6 +99,12 @@ def onnx_entry(path: Path, variant: str, options: RepoOptions) -> Entry:
 
 def plan_entry(plan: Path, manifest: dict[str, Any], options: RepoOptions) -> Entry:
     """A repository model for a TensorRT plan, from its manifest; refuses a plan the server cannot load."""
+    from gnet.engines.manifest import plan_mismatch
+
+    why = plan_mismatch(manifest, plan.read_bytes())
+    if why:
+        raise GnetError(f"cannot put {plan.name} in a repository", f"it is not the plan its manifest records: {why}",
+                        "rebuild both with gnet build")
     trt = manifest["tensorrt"]
     if options.server_tensorrt:
         why = plan_refusal(trt["version"], bool(trt.get("version_compatible")), options.server_tensorrt)
@@ -168,7 +174,7 @@ def _write_model(folder: Path, entry: Entry) -> None:
     (root / "config.pbtxt").write_text(text)
     (root / entry.spec.labels).write_text("\n".join(entry.labels) + "\n")
     (root / entry.manifest_name).write_text(json.dumps(entry.manifest, indent=2) + "\n")
-    place(entry.source, root / "1" / entry.spec.model_file)
+    copy_private(entry.source, root / "1" / entry.spec.model_file)
 
 
 def _check_replaceable(out: Path) -> None:
@@ -210,6 +216,9 @@ def write(repository: Repository, out: Path) -> Path:
                 os.rename(aside, out)
                 aside = None
             raise
+    except OSError as exc:  # out is a mount point (EBUSY), on a read-only file system, ...
+        raise GnetError(f"cannot replace the repository {out}", exc.strerror or str(exc),
+                        "choose another -o folder (a mount point cannot be replaced; write inside it)") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if aside is not None:

@@ -3,8 +3,9 @@
 A running ``gnet serve`` owns one folder ``$TMPDIR/gnet-triton-XXXXXXXX`` (the generated model repository,
 the backend links, the libpython link, the server log) and one shared-memory prefix: the python
 backend names its ``/dev/shm`` regions ``<prefix><uuid>``. ``owner.json`` records both with the owner's
-process id. A clean stop removes the folder and finds no region left; after a SIGKILL the next start
-removes what a dead owner left (its folder and its regions, by prefix: never another server's).
+process id (which the folder's name carries too). A clean stop removes the folder and finds no region
+left; after a SIGKILL the next start removes what a dead owner left (its folder, its regions by prefix,
+and any python-backend stub still running from it: never another server's).
 
 No ``/tmp/folderXXXXXX`` model copies appear: Triton makes those only for models loaded through its load
 API (PyTriton loads that way); gnet starts the server on a repository (``--model-repository``).
@@ -61,26 +62,57 @@ class Workdir:
         return left
 
 
+def end_processes(folder: Path) -> list[int]:
+    """SIGKILL every process whose command line names ``folder`` (a python-backend stub runs the ``model.py`` in
+    it): a stub whose server died by SIGKILL outlives it otherwise. Returns their process ids."""
+    import psutil
+
+    mark, ended = str(folder) + os.sep, []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if proc.pid != os.getpid() and any(mark in arg for arg in proc.info["cmdline"] or ()):
+                proc.kill()
+                ended.append(proc.pid)
+        except (psutil.Error, OSError):
+            continue
+    return ended
+
+
+def _owner(folder: Path) -> tuple[int, str] | None:
+    """(pid, shared-memory prefix) of a server folder: from ``owner.json``, else from its name (a start stopped
+    between making the folder and writing the file); None when neither says."""
+    try:
+        owner = json.loads((folder / OWNER_FILE).read_text())
+        return int(owner["pid"]), str(owner["shm_prefix"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = folder.name[len(PREFIX):].split("-", 1)[0]
+        return (int(pid), "") if pid.isdigit() else None
+
+
 def remove_stale(root: Path | None = None) -> list[Path]:
-    """Remove the folders (and regions) of servers whose owner process is gone."""
+    """Remove the folders, regions and left-over stub processes of servers whose owner process is gone."""
     removed = []
     for folder in Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*"):
-        try:
-            owner = json.loads((folder / OWNER_FILE).read_text())
-            pid, prefix = int(owner["pid"]), str(owner["shm_prefix"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # being created right now, or not ours to judge
-        if not process_alive(pid):
-            remove_shm(prefix)
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+        owner = _owner(folder)
+        if owner is None or process_alive(owner[0]):
+            continue  # not ours to judge, or still running
+        end_processes(folder)
+        if owner[1]:
+            remove_shm(owner[1])
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
     return removed
 
 
 def create(root: Path | None = None) -> Workdir:
-    """A fresh folder for one server (after removing dead servers' leftovers)."""
+    """A fresh folder for one server (after removing dead servers' leftovers), named after this process so that
+    even a start interrupted before ``owner.json`` is written can be judged later."""
     remove_stale(root)
-    path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
-    workdir = Workdir(path, f"gnet_triton_{os.getpid()}_{secrets.token_hex(4)}_")
-    (path / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "shm_prefix": workdir.shm_prefix}))
+    path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=root))
+    try:
+        workdir = Workdir(path, f"gnet_triton_{os.getpid()}_{secrets.token_hex(4)}_")
+        (path / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "shm_prefix": workdir.shm_prefix}))
+    except BaseException:  # SIGTERM (the CLI's exception) or a full disk between the two steps
+        shutil.rmtree(path, ignore_errors=True)
+        raise
     return workdir

@@ -120,16 +120,18 @@ def optimized_cache_path(artifact: Path) -> Path:
 
 
 def ensure_optimized(artifact: Path) -> Path:
-    """Write (atomically) and return the extended-level optimized copy of ``artifact``, reusing a fresh one.
+    """Write (atomically) and return the extended-level optimized copy of ``artifact``, reusing one only while both
+    files are still what was recorded when it was written (SHA-256 of each, beside it).
 
     Level extended is portable across CPUs; the NCHWc layout pass (level all) stays at load time.
     """
     import onnxruntime as ort
 
     from gnet.atomic import atomic_output
+    from gnet.export.hashing import record_matches, write_record
 
     cached = optimized_cache_path(artifact)
-    if cached.is_file() and cached.stat().st_mtime >= artifact.stat().st_mtime:
+    if cached.is_file() and record_matches(cached, artifact):
         return cached
     with atomic_output(cached) as tmp:
         options = ort.SessionOptions()
@@ -137,4 +139,5 @@ def ensure_optimized(artifact: Path) -> Path:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.optimized_model_filepath = str(tmp)  # a name not ending in .ort: ONNX format
         ort.InferenceSession(str(artifact), options, providers=["CPUExecutionProvider"])
+    write_record(cached, artifact)
     return cached

@@ -20,9 +20,12 @@ from gnet.bench.runners.base import Availability, PrepareContext, Runner
 from gnet.defaults import artifact_variant
 from gnet.errors import GnetError
 
+PORT_ATTEMPTS = 3
+
 
 def free_loopback_ports(count: int) -> list[int]:
-    """``count`` distinct ports nothing listens on at 127.0.0.1 now (the kernel's choice)."""
+    """``count`` distinct ports nothing listens on at 127.0.0.1 now (the kernel's choice). Another process may take
+    one before the server binds it: ``TritonService.start`` then raises PortInUse (never a false "ready")."""
     sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
     try:
         for probe in sockets:
@@ -63,16 +66,22 @@ class TritonRunner(Runner):
 
     def prepare(self, ctx: PrepareContext) -> None:
         from gnet.serve.client import Client
-        from gnet.serve.service import ServeConfig, TritonService
+        from gnet.serve.service import PortInUse, ServeConfig, TritonService
 
         start = time.perf_counter()
         self.artifact_path = ctx.artifact(self.artifact_variant)
-        http, grpc, metrics = free_loopback_ports(3)
         max_batch = max(ctx.batches or [1])
-        config = ServeConfig(model=self.artifact_path, http_port=http, grpc_port=grpc, metrics_port=metrics,
-                             max_batch=max_batch, threads=ctx.threads)
-        self._service = TritonService(config)
-        self._service.start()
+        for attempt in range(PORT_ATTEMPTS):
+            http, grpc, metrics = free_loopback_ports(3)
+            config = ServeConfig(model=self.artifact_path, http_port=http, grpc_port=grpc, metrics_port=metrics,
+                                 max_batch=max_batch, threads=ctx.threads)
+            self._service = TritonService(config)
+            try:
+                self._service.start()
+                break
+            except PortInUse:  # another process took a port between the kernel's choice and the server's bind
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
         self._client = Client(self.url, self.variant)
         self.settings = {"protocol": self.variant, "instances": config.instances, "max_batch_size": max_batch,
                          "max_queue_delay_us": config.queue_delay_us, "threads": ctx.threads or "cores / instances",

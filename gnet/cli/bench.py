@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from gnet import defaults
-from gnet.cli.common import WEIGHTS_HELP, console, err_console, handle_errors, parse_batches
+from gnet.cli.common import WEIGHTS_HELP, FiniteFloat, console, err_console, handle_errors, parse_batches
 from gnet.errors import UsageError
 
 BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, openvino-cpu "
@@ -36,8 +36,8 @@ def _check_outputs(*paths: str | None) -> None:
                    "OpenVINO's BF16 execution of the FP32 graph, on CPUs with BF16 only].")
 @click.option("--batch", "batches", default=str(defaults.BENCH_BATCH), show_default=True, help="Batch sizes to sweep, e.g. 1,8,64.")
 @click.option("--threads", type=click.IntRange(1, 1024), help="CPU threads for every CPU backend [default: each backend's own; the tuned ORT row uses the physical cores].")
-@click.option("--warmup-ms", default=200.0, show_default=True, type=click.FloatRange(0), help="Warm-up time per row (trtexec's --warmUp).")
-@click.option("--duration-s", default=3.0, show_default=True, type=click.FloatRange(0), help="Timed duration per row (trtexec's --duration).")
+@click.option("--warmup-ms", default=200.0, show_default=True, type=FiniteFloat(0), help="Warm-up time per row (trtexec's --warmUp).")
+@click.option("--duration-s", default=3.0, show_default=True, type=FiniteFloat(0), help="Timed duration per row (trtexec's --duration).")
 @click.option("--min-iterations", default=10, show_default=True, type=click.IntRange(1), help="Fewest timed iterations per row (trtexec's --iterations).")
 @click.option("--concurrency", default="1", show_default=True,
               help="Clients sending requests at once to a served backend (triton), e.g. 1,4,16: one row per level; "
@@ -100,9 +100,11 @@ def bench_cmd(backends: str | None, precisions: str | None, batches: str, thread
     _check_outputs(json_path, csv_path, plot_path)
     old = None
     if baseline:
+        from gnet.bench.baseline import check_baseline
         from gnet.bench.report_files import read_results
 
         old = read_results(baseline)
+        check_baseline(old, baseline)
     if ort_ablation or openvino_ablation:
         if ort_ablation and openvino_ablation:
             raise UsageError("--ort-ablation and --openvino-ablation are two runs", remedy="pass one of them")

@@ -48,23 +48,27 @@ def serve_cmd(model: Path, host: str, http_port: int, grpc_port: int, metrics_po
     Example:
       gnet serve artifacts/googlenet_int8_cpu.qdq.onnx --http-port 8000 --grpc-port 8001 --metrics-port 8002
     """
-    from gnet.serve.service import ServeConfig, TritonService
+    from gnet.serve.service import ServeConfig, TritonService, url_host
 
     config = ServeConfig(model=model, host=host, http_port=http_port, grpc_port=grpc_port, metrics_port=metrics_port,
                          instances=instances, max_batch=max_batch, queue_delay_us=max_queue_delay_us,
                          preferred=tuple(parse_batches(preferred_batch) or ()), threads=threads, log_file=log_file)
-    service = TritonService(config)
+    service = TritonService(config, log=lambda text: err_console.print(f"[bold yellow]{escape(text)}[/]",
+                                                                       highlight=False, soft_wrap=True))
     service.start()
     sig = service.signature
     assert sig is not None
-    where = f"[{host}]" if ":" in host else host  # the address it listens on (0.0.0.0: every interface)
+    where = url_host(host)  # the address it listens on (0.0.0.0: every interface)
     console.print(f"ready: {defaults.MODEL_NAME} ({escape(model.name)}, {sig.precision}, input [{sig.channels}, "
                   f"{sig.height}, {sig.width}], {sig.classes} classes, {instances} instance(s)) on "
                   f"http://{where}:{http_port} grpc://{where}:{grpc_port} metrics http://{where}:{metrics_port}/metrics"
                   f" after {service.startup_s:.1f} s; Ctrl-C stops", highlight=False, soft_wrap=True)
-    service.serve_forever()
-    leaked = f"; removed shared memory it left: {', '.join(service.leaked_shm)}" if service.leaked_shm else ""
-    console.print(f"stopped cleanly{escape(leaked)}", highlight=False, soft_wrap=True)
+    try:
+        service.serve_forever()  # until Ctrl-C (exit 130) or SIGTERM (143); a dead tritonserver is restarted
+    finally:
+        if service.leaked_shm:
+            err_console.print(f"removed shared memory the server left: {escape(', '.join(service.leaked_shm))}",
+                              highlight=False, soft_wrap=True)
 
 
 @click.command("triton-repo")
@@ -111,7 +115,7 @@ def triton_repo_cmd(output: Path, artifacts: Path, max_batch: int, cpu_instances
         spec = entry.spec
         console.print(f"{escape(spec.name)}: {spec.platform}, {spec.kind} × {spec.instances}, max batch "
                       f"{spec.max_batch}, from {escape(entry.source.name)}", highlight=False, soft_wrap=True)
-    console.print(f"wrote [bold]{escape(str(written))}[/] ({len(found.entries)} models; every config.pbtxt "
+    console.print(f"wrote [bold]{escape(str(written))}[/] ({len(found.entries)} model{'' if len(found.entries) == 1 else 's'}; every config.pbtxt "
                   "parsed with Triton's model_config.proto)", soft_wrap=True)
 
 

@@ -39,3 +39,21 @@ def test_baseline_comparison(doc: dict):
     out = io.StringIO()
     Console(file=out, width=200).print(baseline_table(current, old, "old.json"))
     assert "regression" in out.getvalue() and "parity now FAILS" in out.getvalue()
+
+
+def test_a_throughput_that_is_not_finite_is_never_same(doc: dict):
+    """Issue 19 #7: a NaN baseline throughput printed "+nan%", verdict "same", exit 0."""
+    from gnet.bench.baseline import check_baseline
+    from gnet.errors import GnetError
+
+    old = copy.deepcopy(doc)
+    old["rows"][0]["throughput_ips"] = float("nan")
+    verdicts = [c.verdict for c in compare(doc, old)]
+    assert verdicts[0] == "not comparable" and verdicts[1:] == ["same"] * (len(verdicts) - 1)
+    assert len(regressions(doc, old)) == 1 and compare(doc, old)[0].ratio is None
+    with pytest.raises(GnetError, match="the baseline old.json cannot be compared with: its .* row has throughput nan"):
+        check_baseline(old, "old.json")
+    check_baseline(doc, "doc.json")
+    old["rows"][0]["throughput_ips"] = 0.0
+    with pytest.raises(GnetError, match="has throughput 0.0"):
+        check_baseline(old, "old.json")

@@ -37,3 +37,19 @@ def test_tuned_ort_splits_and_chunks_without_changing_the_logits(tmp_path_factor
             assert got.shape == (batch, 1000)
             np.testing.assert_allclose(got, expected[:batch], rtol=1e-5, atol=1e-5)
         runner.close()
+
+
+def test_the_optimized_copy_is_reused_only_while_both_files_are_what_was_recorded(tmp_path):
+    """Issue 19: a cache was reused by modification time, so a truncated copy was "fresh"."""
+    from gnet.bench.runners.ort_options import ensure_optimized
+    from gnet.export.hashing import record_path
+    from tests.trt_double.fixtures import tiny_onnx
+
+    artifact = tiny_onnx(tmp_path, "fp32")
+    cached = ensure_optimized(artifact)
+    assert record_path(cached).is_file()
+    first = cached.stat().st_mtime_ns
+    assert ensure_optimized(artifact) == cached and cached.stat().st_mtime_ns == first  # reused
+    whole = cached.read_bytes()
+    cached.write_bytes(whole[: len(whole) // 2])
+    assert ensure_optimized(artifact).read_bytes() == whole  # rewritten, not reused

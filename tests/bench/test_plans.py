@@ -24,3 +24,17 @@ def test_a_plan_is_built_once_and_reused_while_it_fits(tmp_path: Path):
     assert matching_manifest(first.path, onnx_path, "tensorrt-rtx", 8) is None
     first.path.with_suffix(".json").write_text("{broken")
     assert matching_manifest(first.path, onnx_path, "tensorrt-rtx", 8) is None
+
+
+def test_a_plan_that_is_not_what_its_manifest_records_is_rebuilt_not_reused(tmp_path: Path):
+    onnx_path = tiny_onnx(tmp_path, "fp32")
+    first = ensure_plan(onnx_path, "fp32", "tensorrt-rtx", [2])
+    whole = first.path.read_bytes()
+    first.path.write_bytes(whole[: len(whole) // 2])  # issue 19 #6: a plan truncated to half was "reused"
+    assert matching_manifest(first.path, onnx_path, "tensorrt-rtx", 8) is None
+    edited = bytearray(whole)
+    edited[len(edited) // 2] ^= 0xFF  # the same size, other bytes
+    first.path.write_bytes(bytes(edited))
+    assert matching_manifest(first.path, onnx_path, "tensorrt-rtx", 8) is None
+    again = ensure_plan(onnx_path, "fp32", "tensorrt-rtx", [2])
+    assert again.built_now and first.path.stat().st_size == again.manifest["plan"]["bytes"]

@@ -2,7 +2,7 @@
 
 ``gnet serve`` runs as a real process (``python -m gnet serve``) so that it can be sent SIGINT and
 SIGTERM: it must print "ready" only once a request was answered, and stop cleanly on either signal
-(exit 0, no process, no folder, /dev/shm unchanged). Loopback, free ports, bounded waits.
+(exit 143 or 130, no process, no folder, /dev/shm unchanged). Loopback, free ports, bounded waits.
 """
 
 from __future__ import annotations
@@ -56,12 +56,14 @@ def test_gnet_serve_is_ready_after_a_request_and_stops_cleanly_on_a_signal(serve
         server = [p for p in psutil.Process(proc.pid).children(recursive=True) if p.name() == "tritonserver"]
         assert len(server) == 1
         proc.send_signal(signum)
-        assert proc.wait(timeout=60) == 0
+        assert proc.wait(timeout=60) == (143 if signum == signal.SIGTERM else 130)  # README: 143 SIGTERM, 130 Ctrl-C
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
-    assert out.read_text().rstrip().endswith("stopped cleanly")
+    last = out.read_text().rstrip().splitlines()[-1]
+    assert last == ("terminated (SIGTERM): stopped cleanly; nothing half-written was left behind"
+                    if signum == signal.SIGTERM else "interrupted")
     assert not psutil.pid_exists(server[0].pid)
     assert server_folders(proc.pid) == [] and shm_entries() - before == set()
 
@@ -116,6 +118,14 @@ def test_triton_repo_writes_one_model_per_artifact_and_refuses_another_tensorrt(
                                 "was not written by gnet triton-repo")
     assert_one_sentence_failure(invoke("triton-repo", "--artifacts", str(artifacts), "--triton-version", "19.01"),
                                 "does not know which TensorRT Triton 19.01 carries")
+    (artifacts / "googlenet_fp16.plan").unlink()
+    one = invoke("triton-repo", "-o", str(out), "--artifacts", str(artifacts))
+    assert one.exit_code == 0 and "(1 model;" in " ".join(one.output.split()), one.output  # issue 19 #14: "1 models"
+    (artifacts / "googlenet_fp32.onnx").unlink()
+    (artifacts / "googlenet_fp32.onnx").write_bytes(b"\x00 not onnx")
+    assert_one_sentence_failure(invoke("triton-repo", "-o", str(out), "--artifacts", str(artifacts)),
+                                "cannot put " + str(artifacts / "googlenet_fp32.onnx") + " in a repository",
+                                "not a readable ONNX file")  # not "cannot serve"
 
 
 @needs_serving()

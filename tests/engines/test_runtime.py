@@ -182,7 +182,7 @@ def test_plan_and_manifest_must_belong_together(trt, fp32_plan: Path, tmp_path: 
     data = bytearray(fp32_plan.read_bytes())
     data[-1] ^= 0xFF
     fp32_plan.write_bytes(bytes(data))
-    with pytest.raises(GnetError, match="googlenet_fp32.plan does not match its manifest: SHA-256"):
+    with pytest.raises(GnetError, match="googlenet_fp32.plan does not match its manifest: its SHA-256"):
         EngineRunner(fp32_plan, device=FakeDevice())
     other = tmp_path / "other.plan"
     other.write_bytes(bytes(data))

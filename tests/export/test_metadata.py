@@ -18,9 +18,10 @@ def test_stamp_and_read_back():
     model.metadata_props.add(key="other", value="kept")
     metadata.stamp(model, {"precision": "fp16", "image_size": 224, "class_names": ["a", "b"]})
     metadata.stamp(model, {"precision": "int8"})
-    assert metadata.read(model) == {"precision": "int8", "image_size": 224, "class_names": ["a", "b"]}
+    assert metadata.read(model) == {"precision": "int8", "image_size": 224, "class_names": ["a", "b"],
+                                    "graph_sha256": metadata.graph_digest(model)}
     keys = [p.key for p in model.metadata_props]
-    assert keys.count("gnet.precision") == 1 and "other" in keys
+    assert keys.count("gnet.precision") == 1 and keys.count("gnet.graph_sha256") == 1 and "other" in keys
     assert isinstance(model, onnx.ModelProto)
 
 

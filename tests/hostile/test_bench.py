@@ -31,3 +31,11 @@ def test_run_failure_rules():
     assert run_failure({"rows": [row], "unavailable": [discovery]}, None) == ""  # not asked for by name: listed only
     assert "trt did not run (no TensorRT)" in run_failure({"rows": [row], "unavailable": [discovery]}, ["ort-cpu", "trt"])
     assert "failed while running" in run_failure({"rows": [row], "unavailable": [runtime]}, None)
+
+
+def test_a_duration_or_warm_up_that_is_not_finite_is_refused(tmp_path: Path):
+    """Issue 19 #8: --duration-s nan / --warmup-ms nan timed forever at 100% CPU."""
+    for option, value in (("--duration-s", "nan"), ("--warmup-ms", "nan"), ("--duration-s", "inf")):
+        result = invoke("bench", "--backend", "ort-cpu", *FAST, option, value, "--artifacts", str(tmp_path))
+        assert result.exit_code == 2 and f"'{value}' is not a finite number" in result.output, result.output
+    assert not any(tmp_path.iterdir())

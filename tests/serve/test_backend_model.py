@@ -59,6 +59,47 @@ def test_a_failing_run_fails_only_the_requests_it_fails_on():
     np.testing.assert_array_equal(results[2], np.ones((2, 2)))
 
 
+def test_non_finite_logits_are_an_error_of_that_request_only():
+    """Issue 19 #1: finite pixels of 1e38 gave NaN logits answered with status 200."""
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return batch.reshape(batch.shape[0], -1)[:, :2] * 10  # 1e38 * 10 overflows float32
+
+    arrays = [np.ones((1, 3, 2, 2), np.float32), np.full((2, 3, 2, 2), 1e38, np.float32), np.zeros((1, 3, 2, 2), np.float32)]
+    results = backend_model.answer(arrays, run)
+    assert isinstance(results[1], backend_model.Invalid) and "'logits' for this request are NaN/Inf" in results[1]
+    np.testing.assert_array_equal(results[0], np.full((1, 2), 10.0))
+    np.testing.assert_array_equal(results[2], np.zeros((1, 2)))
+
+
+def _failures(service) -> dict[str, float]:
+    """gnet's failure counter on the server's metrics port, by reason."""
+    import re
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{service.config.metrics_port}/metrics", timeout=10).read().decode()
+    found = re.findall(r'^gnet_inference_request_failure\{([^}]*)\} (\S+)$', text, re.M)
+    return {re.search(r'reason="(\w+)"', labels).group(1): float(value) for labels, value in found}
+
+
+@needs_serving()
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_overflowing_pixels_get_an_error_counted_as_a_failure(service, images, reference, protocol):
+    from tritonclient.utils import InferenceServerException
+
+    from gnet.serve.client import Client
+
+    before = _failures(service).get("invalid", 0.0)
+    with Client(service.url(protocol), protocol) as client:
+        with pytest.raises(InferenceServerException) as caught:
+            client.infer(np.full((1, 3, 64, 64), 3e38, np.float32))  # finite pixels, NaN logits
+        assert "'logits' for this request are NaN/Inf" in caught.value.message()
+        assert caught.value.status() == ("400" if protocol == "http" else "StatusCode.INVALID_ARGUMENT")
+        assert float(np.abs(client.infer(images[:2]) - reference[:2]).max()) <= 1e-5
+    assert _failures(service)["invalid"] == before + 1
+
+
 @needs_serving()
 @pytest.mark.parametrize("protocol", ["http", "grpc"])
 def test_a_nan_request_gets_its_own_invalid_arg_error(service, images, reference, protocol):

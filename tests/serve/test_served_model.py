@@ -49,7 +49,7 @@ def test_the_repository_holds_a_valid_python_backend_config_the_model_and_its_la
     from gnet.serve.model_config import validate
 
     served = ServedModel(serve_model, read_signature(serve_model), max_batch=16, instances=3, threads=2,
-                         queue_delay_us=500, preferred=(4, 16))
+                         queue_delay_us=500, preferred=(4, 16), start_token="abc")
     root = served.write_repository(tmp_path / "models") / "googlenet"
     config = validate((root / "config.pbtxt").read_text())
     assert (config.backend, config.max_batch_size, config.instance_group[0].count) == ("python", 16, 3)
@@ -57,7 +57,8 @@ def test_the_repository_holds_a_valid_python_backend_config_the_model_and_its_la
     assert list(config.dynamic_batching.preferred_batch_size) == [4, 16]
     assert config.dynamic_batching.max_queue_delay_microseconds == 500
     assert {k: v.string_value for k, v in config.parameters.items()} == {"onnx_file": "model.onnx",
-                                                                         "intra_op_threads": "2"}
+                                                                         "intra_op_threads": "2",
+                                                                         "gnet_start_token": "abc"}
     assert (root / "1" / "model.onnx").read_bytes() == serve_model.read_bytes()
     assert "class TritonPythonModel" in (root / "1" / "model.py").read_text()
     assert (root / "labels.txt").read_text().splitlines() == [str(i) for i in range(10)]

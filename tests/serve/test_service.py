@@ -153,12 +153,18 @@ REFUSED_BY_TRITON = {  # case → (array, Triton dtype, input name, words of Tri
 }
 
 
+REFUSED_BY_THE_GATEWAY = {"batch over the maximum": f"a batch of {MAX_BATCH + 1} is over this server's maximum of "
+                                                     f"{MAX_BATCH}; split it into smaller requests"}
+"""HTTP requests gnet's gateway answers itself, in its own words (gRPC goes to Triton)."""
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("case", list(REFUSED_BY_TRITON))
 def test_triton_refuses_a_malformed_request_and_keeps_serving(service, images, reference, protocol, case):
     from tritonclient.utils import InferenceServerException
 
     array, dtype, name, words = REFUSED_BY_TRITON[case]
+    words = REFUSED_BY_THE_GATEWAY.get(case, words) if protocol == "http" else words
     with pytest.raises(InferenceServerException) as caught:
         _send(service, protocol, array, dtype, name)
     assert words in caught.value.message()

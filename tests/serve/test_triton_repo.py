@@ -133,3 +133,46 @@ def test_an_empty_or_missing_artifacts_folder_is_one_sentence(tmp_path):
         triton_repo.discover(tmp_path / "nowhere", triton_repo.RepoOptions())
     with pytest.raises(UsageError, match="no gnet artifact to serve in"):
         triton_repo.discover(tmp_path, triton_repo.RepoOptions())
+
+
+def test_the_repository_holds_copies_that_cannot_change_the_artifacts(artifacts, tmp_path):
+    """Issue 19 #4: hard links let ``: > repo/.../model.onnx`` empty the artifact, and chmod change it."""
+    source = artifacts / "googlenet_fp32.onnx"
+    before = source.read_bytes()
+    repo = triton_repo.write(triton_repo.discover(artifacts, triton_repo.RepoOptions()), tmp_path / "model_repository")
+    served = repo / "googlenet_onnx_fp32" / "1" / "model.onnx"
+    assert served.read_bytes() == before and not os.path.samefile(served, source)
+    served.write_bytes(b"")
+    served.chmod(0o600)
+    assert source.read_bytes() == before and source.stat().st_mode & 0o044
+
+
+def test_a_plan_that_is_not_what_its_manifest_records_is_refused(artifacts, tmp_path):
+    """Issue 19 #5: a 7-byte plan whose manifest records 20 bytes was shipped."""
+    (artifacts / "googlenet_fp16.plan").write_bytes(b"7 bytes")
+    with pytest.raises(GnetError, match="googlenet_fp16.plan in a repository: it is not the plan its manifest records: "
+                                        "it is 7 bytes, the manifest records 20"):
+        triton_repo.discover(artifacts, triton_repo.RepoOptions(server_tensorrt="10.13.3.9"))
+    (artifacts / "googlenet_fp16.plan").write_bytes(b"not really an engin3")  # same size, other bytes
+    with pytest.raises(GnetError, match="its SHA-256 is"):
+        triton_repo.discover(artifacts, triton_repo.RepoOptions())
+
+
+def test_a_repository_that_cannot_be_swapped_in_is_one_sentence(artifacts, tmp_path, monkeypatch):
+    """Issue 19 #12: ``-o MOUNTPOINT`` (rename gives EBUSY) was a traceback; nothing is left behind."""
+    import errno
+
+    out = tmp_path / "model_repository"
+    out.mkdir()
+    real = os.rename
+
+    def busy(src, dst):
+        if Path(src) == out:
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(src))
+        real(src, dst)
+
+    monkeypatch.setattr(triton_repo.os, "rename", busy)
+    with pytest.raises(GnetError, match=r"cannot replace the repository .*model_repository: Device or resource busy; "
+                                        "choose another -o folder"):
+        triton_repo.write(triton_repo.discover(artifacts, triton_repo.RepoOptions()), out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["artifacts", "model_repository"] and not any(out.iterdir())
