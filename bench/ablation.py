@@ -33,7 +33,7 @@ from gnet.system import physical_cores
 
 
 def single_options(cores: int) -> dict[str, dict[str, Any]]:
-    """One change at a time from ORT's defaults, named as the README names them."""
+    """One change at a time from ORT's defaults, named as ``docs/bench.md`` names them."""
     return {
         f"threads={cores}": {"threads": cores},
         "graph level extended (no NCHWc layout)": {"graph_optimization": "extended"},

@@ -8,7 +8,7 @@ needs to get it, and what it was chosen over:
   batch size), and the precision the runtime really executed (OpenVINO's read-back: an "fp32" row can
   never silently be BF16);
 * ``per_runtime``: the best passing row of each runtime at that batch size, so a user tied to one
-  runtime sees its best, and the README's "which CPU runtime" table comes from the same run;
+  runtime sees its best, and ``docs/cpu-runtimes.md``'s table comes from the same run;
 * ``faster_but_failed``: every row faster than the chosen one that failed parity, with its violations
   (on an AVX2 CPU: OpenVINO on the TensorRT-format INT8 graph, fast and wrong).
 """

@@ -108,7 +108,7 @@ def default_plan_path(onnx: Path, precision: str, runtime: str = "tensorrt") -> 
 
 def refuse_cpu_format(onnx: Path, meta: dict[str, Any]) -> None:
     """gnet's CPU-format INT8 (u8 activations, INT32 bias) is for ONNX Runtime; TensorRT would refuse it at its
-    first node or, worse, silently re-type u8 activations to int8 (README, "TensorRT-RTX")."""
+    first node or, worse, silently re-type u8 activations to int8 (``docs/engines.md``, "TensorRT-RTX")."""
     if str(meta.get("int8_target", "")) == "cpu":
         trt_format = onnx.parent / defaults.artifact_name("int8")
         raise UsageError(f"{onnx} is gnet's CPU-format INT8 graph",

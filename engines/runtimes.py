@@ -5,7 +5,7 @@ Data-centre TensorRT (``tensorrt``, 10.12+) builds on the GPU the engine will ru
 strongly typed only) builds ahead of time without any GPU and compiles its kernels on the GPU when
 the plan is loaded. The build module, the runner, ``gnet info`` and the bench read this table;
 nothing else spells a module name, a version floor, an install command, a plan suffix or which
-options an edition has. Measured facts behind each row: README, "TensorRT-RTX".
+options an edition has. Measured facts behind each row: ``docs/engines.md``, "TensorRT-RTX".
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ fixture is therefore two checkpoints, each right at the size it is measured at:
   job (``gnet-bench`` with ``--weights auto`` and no ImageNet weights) measures at.
 
 One checkpoint is not right at both: BatchNorm's running statistics follow the size (a digit's edges are
-3.5 times wider at 224 px), so each checkpoint fails at the other's size (README, "A trained network to
-measure on", has the figures). Both train in about four minutes on two cores, are cached under
+3.5 times wider at 224 px), so each checkpoint fails at the other's size (``docs/fixture.md``
+has the figures). Both train in about four minutes on two cores, are cached under
 ``artifacts/fixture/``, and record their held-out accuracy, which every report names. ``digits:train``
 trains and calibrates; the held-out ``digits:eval`` split (540 digits) measures accuracy.
 """
@@ -37,7 +37,7 @@ from gnet.export.weights import build_googlenet, load_weights
 FIXTURE_SEED = 0
 MIN_ACCURACY = 0.95
 MIN_FINE_TUNED_ACCURACY = 0.97
-"""Guards against a training run gone wrong, set below what each checkpoint measures (the README names the
+"""Guards against a training run gone wrong, set below what each checkpoint measures (``docs/fixture.md`` names the
 figures): they differ slightly between CPUs, whose kernels round differently."""
 
 

@@ -107,7 +107,7 @@ def fixture_path(image_size: int, base: Path = FIXTURE_CHECKPOINT) -> Path:
 # --- calibration ------------------------------------------------------------------------------------
 CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
 CALIB_METHOD = "percentile"
-"""Measured on the fixture (README, "Choosing the default calibration method"): the best worst-case cosine."""
+"""Measured on the fixture (``docs/precisions.md``, "Choosing the default calibration method"): the best worst-case cosine."""
 CALIB_COUNT = 200
 
 # --- engines ----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from gnet.errors import NotAvailable
 
 INSTALL_REMEDY = (f"install the serving files with: make install-serve (pip install --no-deps "
                   f"nvidia-pytriton=={defaults.PYTRITON_VERSION} tritonclient=={defaults.TRITONCLIENT_VERSION} "
-                  "and their runtime dependencies, see README)")
+                  "and their runtime dependencies, see docs/serving.md)")
 STUB_NAME = "triton_python_backend_stub"
 BACKEND_FILES = ("libtriton_python.so", "triton_python_backend_utils.py")
 

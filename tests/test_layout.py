@@ -15,7 +15,6 @@ import pytest
 from tests.helpers.paths import REPO_ROOT
 
 STAGES = {"gnet": "gnet", "export": "gnet.export", "engines": "gnet.engines", "bench": "gnet.bench", "serve": "gnet.serve"}
-MAX_MODULE_LINES = 350
 MAX_FUNCTION_LINES = 60
 
 
@@ -87,13 +86,12 @@ def test_the_cycle_check_finds_a_cycle():
 
 
 @pytest.mark.parametrize("folder", ["gnet", "export", "engines", "bench", "serve", "tools"])
-def test_modules_and_functions_stay_small(folder: str):
+def test_functions_stay_small(folder: str):
+    """Functions, not modules: a module with one job may be long (a cap on modules split them into fragments)."""
     too_long = []
     for path in sorted((REPO_ROOT / folder).rglob("*.py")):
         text = path.read_text()
         name = path.relative_to(REPO_ROOT)
-        if len(text.splitlines()) > MAX_MODULE_LINES:
-            too_long.append(f"{name}: {len(text.splitlines())} lines")
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1

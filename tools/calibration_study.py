@@ -2,7 +2,7 @@
 
 For each method and INT8 target it calibrates on ``digits:train`` (200 images),
 quantizes, and measures parity against PyTorch FP32 on the 540 held-out digits.
-The README's calibration table is this command's output.
+The calibration table of docs/precisions.md is this command's output.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Parity and ONNX Runtime CPU speed of every precision's ONNX: ``python tools/precision_table.py``.
 
-The README's precision table is this command's output: for FP32, FP16, INT8 (TensorRT format) and
+The precision table of docs/precisions.md is this command's output: for FP32, FP16, INT8 (TensorRT format) and
 INT8 (CPU format) it runs the held-out digits through a default ONNX Runtime CPU session and compares
 with PyTorch FP32, then times a batch of 64 with the harness's trtexec-style loop.
 """

@@ -47,7 +47,7 @@ from gnet.cli.common import (
 @click.option("--calib-count", type=click.IntRange(1),
               help=f"Calibration images to use [default: {defaults.CALIB_COUNT}, or all if fewer].")
 @click.option("--calib-method", type=click.Choice(defaults.CALIBRATION_METHODS), default=defaults.CALIB_METHOD,
-              show_default=True, help="Range estimator (see README).")
+              show_default=True, help="Range estimator (measured in docs/precisions.md).")
 @click.option("--calib-cache", type=click.Path(dir_okay=False),
               help="Calibration cache file [default: named by model and images under artifacts/calibration/].")
 @click.option("--keep-fp", multiple=True, metavar="NODE", help="Leave this node unquantized (repeatable; names from `gnet check`).")

@@ -2,7 +2,7 @@
 
 GoogLeNet: the trained fixture's FP32, FP16 and INT8 exports (64 px, session fixtures). The Q/DQ rules:
 for each rule of ``export/qdq_rules.py`` a tiny graph that breaks it, and what gnet's checker, the real
-parser, the proof and the real builder (through ``gnet.engines.build``) do with it; the README's table
+parser, the proof and the real builder (through ``gnet.engines.build``) do with it; the table in docs/engines.md
 must say the same (``test_the_readme_table_says_what_tensorrt_rtx_did``).
 """
 
@@ -107,7 +107,7 @@ def test_what_tensorrt_rtx_does_with_a_graph_that_breaks_each_qdq_rule(tmp_path:
 
 def _readme_rows() -> dict[str, list[str]]:
     rows = {}
-    for line in (REPO_ROOT / "README.md").read_text().splitlines():
+    for line in (REPO_ROOT / "docs" / "engines.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("| ") and len(cells) == 6:
             rows[cells[0]] = cells
