@@ -24,9 +24,9 @@ def wanted(backends: Sequence[tuple[str, str | None]]) -> bool:
     """The run selected the ``trt-rtx`` backend and TensorRT-RTX can build here."""
     if not any(name == BACKEND for name, _ in backends):
         return False
-    from gnet.engines.availability import rtx_availability
+    from gnet.engines.availability import rtx_support
 
-    return rtx_availability().can_build
+    return rtx_support().can_build
 
 
 def engine_builds(precisions: Sequence[str], artifact: Callable[[str], Path], batches: list[int],

@@ -158,7 +158,7 @@ def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, r
 def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and return the results document (see ``results.schema.json``)."""
     from gnet.export.api import parity_images
-    from gnet.export.reference import torch_logits
+    from gnet.export.weights import torch_logits
     from gnet.export.weights_choice import choose_weights
 
     progress = progress or Silent()

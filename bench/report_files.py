@@ -14,7 +14,7 @@ from typing import Any
 
 from gnet.atomic import write_text_atomic
 from gnet.bench.results import FORMAT
-from gnet.bench.schema import validate
+from gnet.bench.results import validate
 from gnet.errors import GnetError, first_line
 
 CSV_COLUMNS = (

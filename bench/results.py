@@ -6,19 +6,24 @@ Every report (table, JSON, CSV, plot, baseline) reads the same plain-dict docume
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from gnet.bench.best_cpu import summarize_best_cpu
 from gnet.bench.stats import CV_WARNING, LatencyStats
 from gnet.export.metrics import ParityMetrics
 from gnet.export.tolerances import TOLERANCES, Tolerance
+from gnet.json_schema import schema_errors
 
 if TYPE_CHECKING:
     from gnet.bench.config import BenchConfig
     from gnet.export.images import ImageSet
     from gnet.export.weights_choice import ChosenWeights
 
+SCHEMA_FILE = "results.schema.json"
 FORMAT = "gnet-bench-results"
 FORMAT_VERSION = 1
 END_TO_END = "end-to-end"
@@ -192,3 +197,14 @@ def document(config: BenchConfig, backends: list[tuple[str, str | None]], precis
         "best_cpu": summarize_best_cpu(row_dicts),
         **extra,
     }
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The results schema, shipped beside this module."""
+    return json.loads(resources.files("gnet.bench").joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def validate(doc: Any) -> list[str]:
+    """Problems of a results document against ``results.schema.json`` (empty when it is valid)."""
+    return schema_errors(doc, schema(), "$")

@@ -100,7 +100,7 @@ def _cuda_binding_rows() -> list[InfoRow]:
 def _rtx_rows() -> list[InfoRow]:
     """TensorRT-RTX: its version, that it builds here without a GPU, whether it can run here and why, its targets."""
     from gnet.engines import rtx_targets
-    from gnet.engines.availability import rtx_availability
+    from gnet.engines.availability import rtx_support
     from gnet.engines.runtimes import TENSORRT_RTX
     from gnet.engines.trt_import import import_runtime
 
@@ -108,15 +108,15 @@ def _rtx_rows() -> list[InfoRow]:
         trt = import_runtime(TENSORRT_RTX)
     except GnetError as exc:
         return [InfoRow("tensorrt-rtx", str(exc), False)]
-    found = rtx_availability()
+    found = rtx_support()
     return [InfoRow("tensorrt-rtx", f"{trt.__version__} ({TENSORRT_RTX.module}): builds engines here without a GPU; "
                                     f"targets {' '.join(rtx_targets.targets(trt))}", True),
-            InfoRow("TensorRT-RTX engines", "can run here" if found.usable else found.reason, found.usable)]
+            InfoRow("TensorRT-RTX engines", "can run here" if found.ok else found.reason, found.ok)]
 
 
 def machine_info() -> list[InfoRow]:
     """Everything ``gnet info`` prints, probing each library without ever raising."""
-    from gnet.engines.availability import tensorrt_availability
+    from gnet.engines.availability import tensorrt_support
     from gnet.engines.trt_import import import_tensorrt
 
     rows = [InfoRow("gnet", gnet.__version__),
@@ -131,6 +131,6 @@ def machine_info() -> list[InfoRow]:
         rows.append(InfoRow("tensorrt", str(exc), False))  # the remedy too: info says how to get it
     rows += _rtx_rows()
     rows += _cuda_binding_rows()
-    available = tensorrt_availability()
-    rows.append(InfoRow("TensorRT engines", "usable" if available.usable else available.reason, available.usable))
+    available = tensorrt_support()
+    rows.append(InfoRow("TensorRT engines", "usable" if available.ok else available.reason, available.ok))
     return rows

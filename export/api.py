@@ -20,7 +20,7 @@ from gnet.export.images import ImageSet, load_images
 from gnet.export.onnx_export import ExportResult, check_interface, export_fp32
 from gnet.export.ort import cpu_session, load_onnx, run_batched
 from gnet.export.parity import ParityReport, check_logits
-from gnet.export.reference import torch_logits
+from gnet.export.weights import torch_logits
 from gnet.export.sqnr import LayerNoise, layer_noise, sqnr_db
 from gnet.export.weights import LoadedModel, load_weights
 from gnet.export.weights_choice import choose_weights

@@ -24,7 +24,7 @@ from gnet.export import metadata
 from gnet.export.folding import deployable
 from gnet.export.images import ImageSet, Preprocessing
 from gnet.export.parity import ParityError, ParityReport, check_onnx
-from gnet.export.reference import torch_logits
+from gnet.export.weights import torch_logits
 from gnet.export.weights import LoadedModel
 
 DYNAMO_MIN_OPSET = 18

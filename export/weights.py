@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from torch import nn
 from torchvision.models import GoogLeNet, GoogLeNet_Weights, googlenet
 
 from gnet.errors import GnetError, NotAvailable, UsageError, first_line
@@ -236,3 +238,14 @@ def _load_strict(model: GoogLeNet, state: dict[str, torch.Tensor], where: str) -
         raise GnetError(f"{where} is not a torchvision GoogLeNet checkpoint", ", ".join(parts))
     check_finite(state, where)
     model.load_state_dict(state, strict=True)
+
+
+def torch_logits(model: nn.Module, data: np.ndarray, batch: int = 32) -> np.ndarray:
+    """Run an eval-mode model on float32 NCHW ``data`` on the CPU; float32 ``[N, classes]``."""
+    model = model.eval()
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(data), batch):
+            out = model(torch.from_numpy(np.ascontiguousarray(data[start:start + batch])))
+            outputs.append(out.float().numpy())
+    return np.concatenate(outputs)

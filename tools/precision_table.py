@@ -22,7 +22,7 @@ from gnet.bench.timing import TimingConfig, time_end_to_end
 from gnet.defaults import FIXTURE_CHECKPOINT
 from gnet.export.api import parity_images, prepare_artifacts
 from gnet.export.fixture import fixture_available
-from gnet.export.reference import torch_logits
+from gnet.export.weights import torch_logits
 from gnet.export.weights import load_weights
 from gnet.system import cpu_model, vector_extensions
 

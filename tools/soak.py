@@ -112,24 +112,15 @@ def _tree_rss(pid: int) -> dict[str, int]:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", type=Path)
-    parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=8)
-    args = parser.parse_args()
-
+def _serve(model: Path) -> tuple[subprocess.Popen, Path, str, str] | None:
+    """A real ``gnet serve`` on free loopback ports: (process, its output file, HTTP and gRPC URLs); None, with its
+    output printed, when it never said ready."""
     from gnet.bench.runners.triton import free_loopback_ports
-    from gnet.export.ort import cpu_session
 
-    session = cpu_session(args.model)
-    shape = session.get_inputs()[0].shape
-    images = np.random.default_rng(0).standard_normal((16, 3, shape[2], shape[3])).astype(np.float32)
-    reference = session.run(None, {"input": images})[0]
     http_port, grpc_port, metrics_port = free_loopback_ports(3)
     log = Path(f"/tmp/gnet-soak-{http_port}.out")
     with log.open("w") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "gnet", "serve", str(args.model), "--http-port", str(http_port),
+        server = subprocess.Popen([sys.executable, "-m", "gnet", "serve", str(model), "--http-port", str(http_port),
                                    "--grpc-port", str(grpc_port), "--metrics-port", str(metrics_port)],
                                   stdout=sink, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
@@ -138,9 +129,42 @@ def main() -> int:
     if "ready:" not in log.read_text():
         print(log.read_text())
         server.kill()
+        return None
+    return server, log, f"127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}"
+
+
+def _mib(sample: dict[str, int]) -> dict[str, float]:
+    return {**{k: round(v / 2**20, 1) for k, v in sample.items()}, "total": round(sum(sample.values()) / 2**20, 1)}
+
+
+def _memory(rss: list[tuple[float, dict[str, int]]]) -> dict[str, object]:
+    """The memory part of the summary: after the first minute, at the end, the peak, tritonserver per minute."""
+    warm = [r for t, r in rss if t >= 60] or [r for _, r in rss]
+    if not warm:
+        return {}
+    return {"rss_mib_after_first_minute": _mib(warm[0]), "rss_mib_at_end": _mib(warm[-1]),
+            "rss_mib_max_total": round(max(sum(r.values()) for r in warm) / 2**20, 1),
+            "tritonserver_rss_mib_per_minute": [round(r["tritonserver"] / 2**20, 1) for t, r in rss if int(t) % 60 < 10]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+
+    from gnet.export.ort import cpu_session
+
+    session = cpu_session(args.model)
+    shape = session.get_inputs()[0].shape
+    images = np.random.default_rng(0).standard_normal((16, 3, shape[2], shape[3])).astype(np.float32)
+    reference = session.run(None, {"input": images})[0]
+    started = _serve(args.model)
+    if started is None:
         return 1
+    server, log, http, grpc = started
     tally, stop = Tally(), threading.Event()
-    http, grpc = f"127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}"
     threads = [threading.Thread(target=_client, args=(i, http, grpc, images, reference, stop, tally))
                for i in range(args.clients)]
     for thread in threads:
@@ -155,19 +179,9 @@ def main() -> int:
         thread.join(timeout=180)
     alive = server.poll() is None
     server.terminate()
-    code = server.wait(timeout=60)
-    output = log.read_text()
-    after_warm = [r for t, r in rss if t >= 60] or [r for _, r in rss]
-
-    def mib(sample: dict[str, int]) -> dict[str, float]:
-        return {**{k: round(v / 2**20, 1) for k, v in sample.items()}, "total": round(sum(sample.values()) / 2**20, 1)}
-
     summary = {"minutes": args.minutes, "clients": args.clients, "model": args.model.name, "counts": tally.counts,
-               "problems": tally.problems, "server_alive_throughout": alive, "server_exit": code,
-               "restarts": output.count("restarting it"),
-               "rss_mib_after_first_minute": mib(after_warm[0]) if after_warm else None,
-               "rss_mib_at_end": mib(after_warm[-1]) if after_warm else None,
-               "rss_mib_max_total": round(max(sum(r.values()) for r in after_warm) / 2**20, 1) if after_warm else None}
+               "problems": tally.problems, "server_alive_throughout": alive, "server_exit": server.wait(timeout=60),
+               "restarts": log.read_text().count("restarting it"), **_memory(rss)}
     print(json.dumps(summary, indent=2))
     failed = any(k.endswith(("LOST", "WRONG", "NOT refused")) for k in tally.counts) or not alive or summary["restarts"]
     return 1 if failed else 0

@@ -26,7 +26,7 @@ from gnet.export.diagnosis import locate_divergence  # noqa: E402
 from gnet.export.metrics import compare_logits  # noqa: E402
 from gnet.export.openvino_runtime import compile_cpu, infer_batched  # noqa: E402
 from gnet.export.ort import cpu_session, run_batched  # noqa: E402
-from gnet.export.reference import torch_logits  # noqa: E402
+from gnet.export.weights import torch_logits  # noqa: E402
 from gnet.export.tolerances import tolerance_for  # noqa: E402
 from gnet.export.weights import load_weights  # noqa: E402
 from gnet.system import cpu_model, vector_extensions  # noqa: E402

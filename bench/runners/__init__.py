@@ -14,7 +14,7 @@ from gnet.bench.runners.torch_cpu import TorchCpuRunner
 from gnet.bench.runners.torch_cuda import TorchCudaRunner
 from gnet.bench.runners.triton import TritonRunner
 from gnet.bench.runners.trt_engine import TrtRunner
-from gnet.bench.runners.trt_rtx import TrtRtxRunner
+from gnet.bench.runners.trt_engine import TrtRtxRunner
 from gnet.defaults import BENCH_PRECISIONS
 from gnet.errors import UsageError, first_line
 

@@ -18,24 +18,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gnet.availability import Availability
 from gnet.defaults import PRECISIONS
 from gnet.export.weights import LoadedModel
-
-
-@dataclass(frozen=True)
-class Availability:
-    """Whether a runner can run here; ``reason`` is one clause saying why not."""
-
-    ok: bool
-    reason: str = ""
-
-    @classmethod
-    def yes(cls) -> Availability:
-        return cls(True, "")
-
-    @classmethod
-    def no(cls, reason: str) -> Availability:
-        return cls(False, reason)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import numpy as np
 
 from gnet.bench.runners.autotune import fastest_layout
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
-from gnet.bench.runners.ort_autotune import layouts
+from gnet.bench.runners.ort_options import layouts
 from gnet.bench.runners.ort_options import OrtTuning, ensure_optimized, session_options, tuned
 from gnet.defaults import artifact_variant
 from gnet.errors import GnetError, first_line
@@ -160,7 +160,7 @@ class OrtCpuRunner(Runner):
             self._plan(batch)  # create the sessions now, outside the timing
 
     def _pick_layout(self, batch: int) -> OrtCpuRunner:
-        """The fastest layout at this batch size, measured once (see :mod:`gnet.bench.runners.ort_autotune`)."""
+        """The fastest layout at this batch size, measured once (see :func:`gnet.bench.runners.ort_options.layouts`)."""
         if batch in self._chosen:
             return self._chosen[batch]
         assert self.tuning is not None and self._ctx is not None

@@ -20,10 +20,10 @@ class OrtTensorrtRunner(OrtCudaRunner):
         found = super().available()
         if not found.ok:
             return found
-        from gnet.engines.availability import tensorrt_availability
+        from gnet.engines.availability import tensorrt_support
 
-        trt = tensorrt_availability()
-        return Availability.yes() if trt.usable else Availability.no(trt.reason)
+        trt = tensorrt_support()
+        return trt.availability
 
     def _providers(self, ctx: PrepareContext) -> list[Any]:
         cache = Path(ctx.artifact(self.artifact_variant)).parent / "ort-trt-cache"

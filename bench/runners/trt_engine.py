@@ -2,7 +2,7 @@
 
 Kept thin on purpose: building, loading and running live in ``engines/``; this maps the
 runner interface onto ``EngineRunner``'s copy_in / execute / copy_out steps and its CUDA events.
-``trt-rtx`` (``trt_rtx.py``) is the same runner for TensorRT-RTX plans.
+``trt-rtx`` (``TrtRtxRunner``, at the end) is the same runner for TensorRT-RTX plans.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ class TrtRunner(Runner):
         return self.precision  # fp32, fp16, or the TensorRT-format symmetric int8 Q/DQ
 
     def available(self) -> Availability:
-        from gnet.engines.availability import tensorrt_availability
+        from gnet.engines.availability import tensorrt_support
 
-        found = tensorrt_availability()
-        return Availability.yes() if found.usable else Availability.no(found.reason)
+        found = tensorrt_support()
+        return found.availability
 
     def prepare(self, ctx: PrepareContext) -> None:
         from gnet.engines.runtime import EngineRunner
@@ -94,3 +94,23 @@ class TrtRunner(Runner):
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+
+
+# ``trt-rtx``: the same runner on TensorRT-RTX plans (``googlenet_<p>.rtx.plan``), on RTX-class GPUs. What differs is
+# the edition's: plans built ahead of time (here, if missing), a runtime cache beside each plan (``<plan>.rtxcache``,
+# loaded and saved by ``EngineRunner``), and the ``cuda_graphs`` variant handing capture to TensorRT-RTX itself.
+# Where it cannot run (no GPU; a GPU it does not support, such as the H100's compute capability 9.0) it is listed
+# with that reason, and the harness still reports what building its plans costs here (``engine_builds``).
+
+
+class TrtRtxRunner(TrtRunner):
+    """A gnet TensorRT-RTX plan; ``cuda_graphs`` asks TensorRT-RTX to capture the whole graph."""
+
+    backend = "trt-rtx"
+    runtime = "tensorrt-rtx"
+
+    def available(self) -> Availability:
+        from gnet.engines.availability import rtx_support
+
+        found = rtx_support()
+        return found.availability

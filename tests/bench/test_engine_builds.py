@@ -10,7 +10,7 @@ from gnet.bench.config import BenchConfig
 from gnet.bench.engine_builds import engine_builds, summary_line
 from gnet.bench.harness import run_benchmark
 from gnet.bench.report_table import render
-from gnet.bench.schema import validate
+from gnet.bench.results import validate
 from tests.helpers.bench import TINY, bench_artifacts
 
 

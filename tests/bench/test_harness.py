@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gnet.bench.runners.ort_autotune import UNTUNED
-from gnet.bench.schema import validate
+from gnet.bench.runners.ort_options import UNTUNED
+from gnet.bench.results import validate
 from tests.helpers.bench import TINY
 
 

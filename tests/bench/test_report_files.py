@@ -19,7 +19,7 @@ from gnet.bench.report_files import (
     write_json,
 )
 from gnet.bench.report_table import render
-from gnet.bench.schema import validate
+from gnet.bench.results import validate
 from gnet.errors import GnetError
 
 

@@ -13,7 +13,7 @@ from gnet.bench.report_files import csv_rows
 from gnet.bench.report_serving import serving_lines
 from gnet.bench.report_table import render, results_table
 from gnet.bench.rows import row_key, row_passed
-from gnet.bench.schema import validate
+from gnet.bench.results import validate
 
 
 def _with_served_rows(doc: dict) -> dict:

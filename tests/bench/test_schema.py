@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gnet.bench.schema import validate
+from gnet.bench.results import validate
 
 
 def test_schema_catches_broken_documents(doc: dict):
@@ -23,7 +23,7 @@ def test_schema_catches_broken_documents(doc: dict):
 
 def test_schema_agrees_with_jsonschema_where_installed(doc: dict):
     jsonschema = pytest.importorskip("jsonschema")
-    from gnet.bench.schema import schema
+    from gnet.bench.results import schema
 
     jsonschema.Draft202012Validator.check_schema(schema())
     jsonschema.Draft202012Validator(schema()).validate(json.loads(json.dumps(doc)))

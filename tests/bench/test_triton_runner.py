@@ -40,7 +40,7 @@ def test_a_benchmark_run_gives_one_passing_row_per_concurrency_and_the_hop_cost(
     from gnet.bench.config import BenchConfig
     from gnet.bench.harness import run_benchmark
     from gnet.bench.report_table import render
-    from gnet.bench.schema import validate
+    from gnet.bench.results import validate
     from tests.helpers.bench import TINY
     from tests.helpers.fixture import fixture_checkpoint
 

@@ -51,7 +51,7 @@ def test_trt_runner_builds_runs_and_times_steps(double, tmp_path: Path, variant:
 
 def test_trt_rtx_runner_builds_and_runs_an_rtx_plan_with_its_runtime_cache(monkeypatch, tmp_path: Path):
     """The same runner for TensorRT-RTX plans, with the double's rtx layout (the real runtime needs an RTX GPU)."""
-    from gnet.bench.runners.trt_rtx import TrtRtxRunner
+    from gnet.bench.runners.trt_engine import TrtRtxRunner
 
     install(monkeypatch, "rtx")
     monkeypatch.setattr("gnet.engines.cuda_choice.get_backend", lambda *a, **k: FakeDevice(compute_capability="8.9"))

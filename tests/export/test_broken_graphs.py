@@ -82,7 +82,7 @@ def test_the_bench_fails_a_broken_graph(good, fixture_path: Path, runner_kind: s
     from gnet.bench.runners.openvino_cpu import OpenVinoCpuRunner
     from gnet.bench.runners.ort_cpu import OrtCpuRunner
     from gnet.export.api import parity_images
-    from gnet.export.reference import torch_logits
+    from gnet.export.weights import torch_logits
     from gnet.export.weights import load_weights
 
     path, _ = _broken(good, variant, name, tmp_path)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gnet.bench.runners.ort_autotune import UNTUNED
+from gnet.bench.runners.ort_options import UNTUNED
 
 
 def test_tuned_chooses_among_batch_spreads_and_ort_defaults():
-    from gnet.bench.runners.ort_autotune import layouts
+    from gnet.bench.runners.ort_options import layouts
     from gnet.bench.runners.ort_options import DEFAULT, tuned
 
     base = tuned(2)
