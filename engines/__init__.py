@@ -1,6 +1,6 @@
 """ONNX → TensorRT or TensorRT-RTX engine, and running one (docs/design.md, stage ``engines/``).
 
-``runtimes`` is the one table of what differs between data-centre TensorRT and TensorRT-RTX, and
+``editions`` is the one table of what differs between data-centre TensorRT and TensorRT-RTX, and
 ``trt_import`` imports the edition ``--runtime`` picks. ``build_inputs`` validates the ONNX and the
 options, ``network`` parses, ``network_proof`` proves the parsed network's precision before building,
 ``build_config`` and ``build`` build and write the plan, ``precision_proof`` proves the engine's precision

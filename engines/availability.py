@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from gnet.availability import Availability
 from gnet.engines import cuda_choice, rtx_targets
 from gnet.engines.cuda_backend import DeviceInfo
-from gnet.engines.runtimes import TENSORRT_RTX
+from gnet.engines.editions import TENSORRT_RTX
 from gnet.engines.trt_import import import_runtime, import_tensorrt
 from gnet.errors import GnetError
 

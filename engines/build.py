@@ -1,7 +1,7 @@
 """ONNX → strongly typed TensorRT or TensorRT-RTX engine (``googlenet_<prec>.plan`` / ``.rtx.plan``) + manifest.
 
 Precision lives in the ONNX graph (docs/design.md): this module never sets a precision flag. One
-build path serves both editions; what differs between them is read from ``runtimes.py``. It parses,
+build path serves both editions; what differs between them is read from ``editions.py``. It parses,
 proves the parsed network's precision (before building, so a wrong graph is refused without a build),
 configures (``build_config.py``), builds, proves the engine's precision again with the engine
 inspector where the edition builds on its GPU, and writes the plan and its manifest atomically.
@@ -27,7 +27,7 @@ from gnet.engines.network_proof import prove_network
 from gnet.engines.precision_proof import PrecisionReport, inspect_engine, judge
 from gnet.engines.proofs import RTX_NO_INSPECTOR, Proofs
 from gnet.engines.rtx_targets import CURRENT
-from gnet.engines.runtimes import RUNTIMES, TENSORRT_RTX, RuntimeSpec
+from gnet.engines.editions import RUNTIMES, TENSORRT_RTX, RuntimeSpec
 from gnet.engines.trt_import import choose_runtime
 from gnet.engines.trt_logger import first_error, logger_for, mark, since
 from gnet.errors import GnetError, NotAvailable

@@ -1,4 +1,4 @@
-"""The builder configuration of one build: shared options, then only those the edition has (``runtimes.py``).
+"""The builder configuration of one build: shared options, then only those the edition has (``editions.py``).
 
 Both editions: workspace, optimization level, ``ProfilingVerbosity.DETAILED``, the optimization
 profile. Data-centre TensorRT: hardware compatibility, version compatibility, the timing cache.

@@ -8,7 +8,7 @@ from typing import Any
 
 from gnet import defaults
 from gnet.atomic import ensure_writable_dir
-from gnet.engines.runtimes import RuntimeSpec, refuse_options
+from gnet.engines.editions import RuntimeSpec, refuse_options
 from gnet.errors import GnetError, UsageError
 
 

@@ -101,7 +101,7 @@ def _rtx_rows() -> list[InfoRow]:
     """TensorRT-RTX: its version, that it builds here without a GPU, whether it can run here and why, its targets."""
     from gnet.engines import rtx_targets
     from gnet.engines.availability import rtx_support
-    from gnet.engines.runtimes import TENSORRT_RTX
+    from gnet.engines.editions import TENSORRT_RTX
     from gnet.engines.trt_import import import_runtime
 
     try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gnet.engines.runtimes import RuntimeSpec
+from gnet.engines.editions import RuntimeSpec
 from gnet.engines.trt_import import strongly_typed_flags
 from gnet.errors import GnetError
 

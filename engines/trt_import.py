@@ -1,6 +1,6 @@
 """Import a TensorRT edition lazily, check it is new enough, and say exactly what to install when it is not.
 
-Which edition, which version floor and which install command: the table in ``runtimes.py``.
+Which edition, which version floor and which install command: the table in ``editions.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from types import ModuleType
 
 from gnet import defaults
-from gnet.engines.runtimes import AUTO_ORDER, TENSORRT, TENSORRT_RTX, RuntimeSpec, spec_for
+from gnet.engines.editions import AUTO_ORDER, TENSORRT, TENSORRT_RTX, RuntimeSpec, spec_for
 from gnet.errors import GnetError, NotAvailable, UsageError, first_line
 
 INSTALL_COMMAND = TENSORRT.install

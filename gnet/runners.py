@@ -113,7 +113,7 @@ class OpenVINORunner(_Runner):
 
 class TensorRTRunner(_Runner):
     """A gnet plan on the TensorRT edition its manifest names (data-centre TensorRT or TensorRT-RTX), on a GPU:
-    :class:`gnet.engines.runtime.EngineRunner` with loading apart from running."""
+    :class:`gnet.engines.engine_runner.EngineRunner` with loading apart from running."""
 
     name = "TensorRT"
 
@@ -122,7 +122,7 @@ class TensorRTRunner(_Runner):
         self.options = options  # EngineRunner's keyword options (cuda_graphs, verify_plan_hash, ...)
 
     def _load(self) -> Any:
-        from gnet.engines.runtime import EngineRunner
+        from gnet.engines.engine_runner import EngineRunner
 
         return EngineRunner(self.path, **self.options)
 

@@ -40,7 +40,7 @@ class TrtRunner(Runner):
         return found.availability
 
     def prepare(self, ctx: PrepareContext) -> None:
-        from gnet.engines.runtime import EngineRunner
+        from gnet.engines.engine_runner import EngineRunner
 
         start = time.perf_counter()
         plan = ensure_plan(ctx.artifact(self.artifact_variant), self.precision, self.runtime, ctx.batches)

@@ -144,7 +144,7 @@ def test_real_tensorrt_build_and_run(cuda, tmp_path: Path, precision: str):
     """
     from gnet.engines.build import build_engine
     from gnet.engines.build_inputs import BuildOptions
-    from gnet.engines.runtime import EngineRunner
+    from gnet.engines.engine_runner import EngineRunner
     from gnet.export.ort import cpu_session
     from tests.trt_double.fixtures import tiny_onnx
     onnx_path = tiny_onnx(tmp_path, precision)
@@ -171,7 +171,7 @@ def test_real_tensorrt_rtx_plan_runs_here_or_is_refused_in_one_sentence(cuda, tm
     from gnet.engines import rtx_targets
     from gnet.engines.build import build_engine
     from gnet.engines.build_inputs import BuildOptions
-    from gnet.engines.runtime import EngineRunner
+    from gnet.engines.engine_runner import EngineRunner
     from gnet.errors import CompatibilityError
     from gnet.export.ort import cpu_session
     from tests.helpers.rtx import real_rtx

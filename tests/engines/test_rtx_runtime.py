@@ -11,7 +11,7 @@ import pytest
 
 from gnet.engines import rtx_runtime
 from gnet.engines.rtx_runtime import NO_GPU, plan_check, refuse_unusable
-from gnet.engines.runtime import EngineRunner
+from gnet.engines.engine_runner import EngineRunner
 from gnet.engines.trt_logger import logger_for
 from gnet.errors import CompatibilityError
 from gnet.export.ort import cpu_session

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from gnet.engines.runtimes import TENSORRT, TENSORRT_RTX
+from gnet.engines.editions import TENSORRT, TENSORRT_RTX
 from gnet.engines.trt_import import choose_runtime, import_runtime, parse_version
 from gnet.errors import NotAvailable, UsageError
 from tests.trt_double.fixtures import install

@@ -6,7 +6,7 @@ import pytest
 
 from gnet import defaults
 from gnet.engines.build_inputs import BuildOptions
-from gnet.engines.runtimes import RUNTIMES, TENSORRT, TENSORRT_RTX, refuse_options, spec_for
+from gnet.engines.editions import RUNTIMES, TENSORRT, TENSORRT_RTX, refuse_options, spec_for
 from gnet.errors import UsageError
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gnet.engines import cuda_choice
-from gnet.engines.runtime import EngineRunner
+from gnet.engines.engine_runner import EngineRunner
 from gnet.errors import GnetError
 from gnet.export.ort import cpu_session
 from tests.trt_double import FakeDevice
