@@ -13,9 +13,9 @@ if TYPE_CHECKING:
 
 
 class ArtifactStore:
-    """``store(variant)`` → the ONNX file of that variant for these weights and size (see ``prepare_artifacts``).
+    """``store(kind)`` → the ONNX file of that kind for these weights and size (see ``prepare_artifacts``).
 
-    A variant that could not be made raises :class:`~gnet.errors.ArtifactError` every time it is
+    A kind that could not be made raises :class:`~gnet.errors.ArtifactError` every time it is
     asked for again, without a second attempt.
     """
 
@@ -27,16 +27,16 @@ class ArtifactStore:
         self._paths: dict[str, Path] = {}
         self._errors: dict[str, ArtifactError] = {}
 
-    def __call__(self, variant: str) -> Path:
-        if variant in self._errors:
-            raise self._errors[variant]
-        if variant not in self._paths:
+    def __call__(self, kind: str) -> Path:
+        if kind in self._errors:
+            raise self._errors[kind]
+        if kind not in self._paths:
             from gnet.export.api import prepare_artifacts
 
-            self.progress.message(f"artifact {variant}: reusing or building it in {self.folder}")
+            self.progress.message(f"artifact {kind}: reusing or building it in {self.folder}")
             try:
-                self._paths.update(prepare_artifacts(self.loaded, self.folder, self.image_size, [variant]))
+                self._paths.update(prepare_artifacts(self.loaded, self.folder, self.image_size, [kind]))
             except GnetError as exc:
-                self._errors[variant] = ArtifactError(variant, exc.cause, exc.remedy)
-                raise self._errors[variant] from None
-        return self._paths[variant]
+                self._errors[kind] = ArtifactError(kind, exc.cause, exc.remedy)
+                raise self._errors[kind] from None
+        return self._paths[kind]

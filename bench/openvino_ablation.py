@@ -51,7 +51,7 @@ def run_openvino_ablation(config: Any, progress: Any) -> dict[str, Any]:
         openvino = runners[0][1]
         if precision in OrtCpuRunner.precisions:
             ort = OrtCpuRunner("default", precision)
-            if ort.artifact_variant == openvino.artifact_variant:  # fp16 on ORT is another graph: no reference
+            if ort.artifact_kind == openvino.artifact_kind:  # fp16 on ORT is another graph: no reference
                 runners.append((ORT_REFERENCE, ort))
         return runners
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from gnet import defaults
-from gnet.defaults import ARTIFACT_NAMES, artifact_name, artifact_variant
+from gnet.defaults import ARTIFACT_NAMES, artifact_name, artifact_kind
 from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.calibration import CalibrationSettings
@@ -86,8 +86,8 @@ def export_model(
     size = image_size or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE
     evaluation = parity_images(loaded, images, size)
     reference = _Reference(loaded, evaluation)
-    variant = artifact_variant(precision, int8_target)
-    dest = Path(output) if output else defaults.ARTIFACTS_DIR / artifact_name(variant)
+    kind = artifact_kind(precision, int8_target)
+    dest = Path(output) if output else defaults.ARTIFACTS_DIR / artifact_name(kind)
     if precision == "fp32":
         result: ExportResult | PrecisionResult = export_fp32(
             loaded, dest, evaluation, size, opset, exporter, batches, reference())
@@ -129,33 +129,33 @@ def prepare_artifacts(
     loaded: LoadedModel,
     out_dir: str | Path,
     image_size: int,
-    variants: Sequence[str] = tuple(ARTIFACT_NAMES),
+    kinds: Sequence[str] = tuple(ARTIFACT_NAMES),
     calib: CalibrationSettings | None = None,
     progress=None,
 ) -> dict[str, Path]:
-    """The ONNX file of each variant (``fp32``, ``fp16``, ``int8``, ``int8-cpu``) for these weights.
+    """The ONNX file of each artifact kind (``fp32``, ``fp16``, ``int8``, ``int8-cpu``) for these weights.
 
     Files in ``out_dir`` made from the same weights and image size are reused;
     missing or stale ones are exported (each parity-checked as it is written).
     """
     folder = Path(out_dir)
-    unknown = [v for v in variants if v not in ARTIFACT_NAMES]
+    unknown = [v for v in kinds if v not in ARTIFACT_NAMES]
     if unknown:
-        raise UsageError(f"unknown artifact variant {unknown[0]!r}", remedy=f"use {', '.join(ARTIFACT_NAMES)}")
+        raise UsageError(f"unknown artifact kind {unknown[0]!r}", remedy=f"use {', '.join(ARTIFACT_NAMES)}")
     evaluation = parity_images(loaded, None, image_size)
     reference = _Reference(loaded, evaluation)
     fp32_path = folder / artifact_name("fp32")
     _ensure_fp32(loaded, fp32_path, evaluation, image_size, reference)
     paths = {"fp32": fp32_path}
-    for variant in variants:
-        if variant == "fp32":
+    for kind in kinds:
+        if kind == "fp32":
             continue
-        precision, target = ("int8", "cpu") if variant == "int8-cpu" else (variant, "tensorrt")
-        path = folder / artifact_name(variant)
+        precision, target = ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
+        path = folder / artifact_name(kind)
         if not _matches(path, loaded, image_size, None, precision, target if precision == "int8" else None):
             write_precision(loaded, fp32_path, path, precision, evaluation, reference(),
                             int8_target=target, calib=calib, progress=progress)
-        paths[variant] = path
+        paths[kind] = path
     return paths
 
 

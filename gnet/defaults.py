@@ -27,7 +27,7 @@ ARTIFACT_NAMES = {
     "int8": "googlenet_int8.qdq.onnx",  # TensorRT format (symmetric int8), the one engines are built from
     "int8-cpu": "googlenet_int8_cpu.qdq.onnx",  # u8 activations / s8 weights, for ONNX Runtime on CPUs
 }
-"""The ONNX file of each artifact variant (``int8-cpu`` is gnet's CPU-format INT8)."""
+"""The ONNX file of each artifact kind (``int8-cpu`` is gnet's CPU-format INT8)."""
 
 IR_SUFFIX = ".xml"
 IR_WEIGHTS_SUFFIX = ".bin"
@@ -50,13 +50,13 @@ ARTIFACTS_DIR = Path("artifacts")
 CALIBRATION_CACHE_DIR = ARTIFACTS_DIR / "calibration"
 
 
-def artifact_name(variant: str) -> str:
-    """The ONNX file name of an artifact variant (``fp32``, ``fp16``, ``int8``, ``int8-cpu``)."""
-    return ARTIFACT_NAMES[variant]
+def artifact_name(kind: str) -> str:
+    """The ONNX file name of an artifact kind (``fp32``, ``fp16``, ``int8``, ``int8-cpu``)."""
+    return ARTIFACT_NAMES[kind]
 
 
-def artifact_variant(precision: str, int8_target: str = "tensorrt") -> str:
-    """The artifact variant a precision (and, for INT8, its target) is written as."""
+def artifact_kind(precision: str, int8_target: str = "tensorrt") -> str:
+    """The artifact kind a precision (and, for INT8, its format) is written as."""
     return "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
 
 

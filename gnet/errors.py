@@ -43,11 +43,11 @@ class NotAvailable(GnetError):
 
 
 class ArtifactError(GnetError):
-    """An artifact (an ONNX variant, an engine) could not be made; ``variant`` names which."""
+    """An artifact (an ONNX file of one kind, an engine) could not be made; ``kind`` names which."""
 
-    def __init__(self, variant: str, why: str, remedy: str = "") -> None:
-        super().__init__(f"the {variant} artifact could not be made", why, remedy)
-        self.variant = variant
+    def __init__(self, kind: str, why: str, remedy: str = "") -> None:
+        super().__init__(f"the {kind} artifact could not be made", why, remedy)
+        self.kind = kind
 
 
 class CompatibilityError(GnetError):

@@ -33,7 +33,7 @@ from gnet.serve.served_model import copy_private, read_signature
 from gnet.serve.triton_versions import plan_refusal
 
 MARKER = ".gnet-triton-repo"
-ONNX_MODELS = {  # artifact variant → (Triton model name, instance kind, TensorRT accelerator precision)
+ONNX_MODELS = {  # artifact kind → (Triton model name, instance kind, TensorRT accelerator precision)
     "fp32": ("googlenet_onnx_fp32", "KIND_GPU", ""),
     "fp16": ("googlenet_onnx_fp16", "KIND_GPU", "FP16"),
     "int8": ("googlenet_onnx_int8", "KIND_GPU", "INT8"),
@@ -83,9 +83,10 @@ def _tensorrt(name: str, precision: str, spec: ModelSpec) -> dict[str, str]:
             "trt_profile_max_shapes": f"{defaults.INPUT_NAME}:{spec.max_batch}x{shape}"}
 
 
-def onnx_entry(path: Path, variant: str, options: RepoOptions) -> Entry:
-    """A repository model for one gnet ONNX (dims, dtypes, classes and labels from the file itself)."""
-    name, kind, precision = ONNX_MODELS[variant]
+def onnx_entry(path: Path, artifact: str, options: RepoOptions) -> Entry:
+    """A repository model for one gnet ONNX of artifact kind ``artifact`` (dims, dtypes, classes and labels from the
+    file itself)."""
+    name, kind, precision = ONNX_MODELS[artifact]
     sig = read_signature(path, "triton-repo")
     spec = ModelSpec(name=name, platform="onnxruntime_onnx", model_file="model.onnx", max_batch=options.max_batch,
                      dims=sig.dims, classes=sig.classes, preferred=preferred_sizes(options.max_batch), kind=kind,
@@ -149,10 +150,10 @@ def discover(artifacts: Path, options: RepoOptions) -> Repository:
     if not artifacts.is_dir():
         raise UsageError(f"the artifacts folder {artifacts} does not exist", remedy="export some with: gnet export")
     found = Repository()
-    for variant in ONNX_MODELS:
-        path = artifacts / defaults.artifact_name(variant)
+    for artifact in ONNX_MODELS:
+        path = artifacts / defaults.artifact_name(artifact)
         if path.is_file():
-            found.entries.append(onnx_entry(path, variant, options))
+            found.entries.append(onnx_entry(path, artifact, options))
     for plan in sorted(artifacts.glob(f"{defaults.MODEL_NAME}_*{defaults.PLAN_SUFFIX}")):
         why = rtx_reason(plan)
         if why:

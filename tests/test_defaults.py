@@ -39,9 +39,9 @@ def test_the_makefile_check_reads_what_it_claims():
 
 
 def test_names_follow_from_one_another():
-    assert defaults.artifact_variant("int8", "cpu") == "int8-cpu"
-    assert defaults.artifact_variant("int8", "tensorrt") == "int8"
-    assert defaults.artifact_variant("fp16", "cpu") == "fp16"
+    assert defaults.artifact_kind("int8", "cpu") == "int8-cpu"
+    assert defaults.artifact_kind("int8", "tensorrt") == "int8"
+    assert defaults.artifact_kind("fp16", "cpu") == "fp16"
     assert set(defaults.ARTIFACT_NAMES) == {*defaults.PRECISIONS, "int8-cpu"}
     assert defaults.plan_name("fp16") == "googlenet_fp16.plan"
     assert defaults.plan_name("fp16", "tensorrt-rtx") == "googlenet_fp16.rtx.plan"

@@ -18,7 +18,7 @@ def test_kinds_are_types():
     missing = NotAvailable("TensorRT is not installed", remedy="pip install tensorrt")
     assert isinstance(missing, GnetError) and missing.cause == "TensorRT is not installed"
     artifact = ArtifactError("int8", "no calibration images")
-    assert artifact.variant == "int8" and artifact.cause == "the int8 artifact could not be made: no calibration images"
+    assert artifact.kind == "int8" and artifact.cause == "the int8 artifact could not be made: no calibration images"
     assert isinstance(UsageError("--batch 0"), GnetError)
 
 

@@ -64,7 +64,7 @@ class Runner(ABC):
         return f"{self.backend}:{self.variant}"
 
     @property
-    def artifact_variant(self) -> str | None:
+    def artifact_kind(self) -> str | None:
         """The ``prepare_artifacts`` variant this runner loads, or None (PyTorch runs the model itself)."""
         return None
 

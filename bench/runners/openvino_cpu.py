@@ -87,7 +87,7 @@ class OpenVinoCpuRunner(Runner):
         return (variant, precision) in ARTIFACTS  # trt-qdq is INT8 only
 
     @property
-    def artifact_variant(self) -> str:
+    def artifact_kind(self) -> str:
         return ARTIFACTS[(self.variant, self.precision)]
 
     def available(self) -> Availability:
@@ -101,7 +101,7 @@ class OpenVinoCpuRunner(Runner):
 
     def prepare(self, ctx: PrepareContext) -> None:
         start = time.perf_counter()
-        self.artifact_path = ctx.artifact(self.artifact_variant)
+        self.artifact_path = ctx.artifact(self.artifact_kind)
         self._ctx = ctx
         try:
             self._model = ovr.core().read_model(str(self.artifact_path))

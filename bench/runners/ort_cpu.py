@@ -13,7 +13,7 @@ from gnet.bench.runners.autotune import fastest_layout
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
 from gnet.bench.runners.ort_options import layouts
 from gnet.bench.runners.ort_options import OrtTuning, ensure_optimized, session_options, tuned
-from gnet.defaults import artifact_variant
+from gnet.defaults import artifact_kind
 from gnet.errors import GnetError, first_line
 from gnet.system import physical_cores
 
@@ -72,8 +72,8 @@ class OrtCpuRunner(Runner):
         self._chosen: dict[int, OrtCpuRunner] = {}
 
     @property
-    def artifact_variant(self) -> str:
-        return artifact_variant(self.precision, "cpu")  # INT8 on a CPU: gnet's CPU-format graph
+    def artifact_kind(self) -> str:
+        return artifact_kind(self.precision, "cpu")  # INT8 on a CPU: gnet's CPU-format graph
 
     def available(self) -> Availability:
         try:
@@ -88,7 +88,7 @@ class OrtCpuRunner(Runner):
         import onnxruntime as ort
 
         start = time.perf_counter()
-        self._path = ctx.artifact(self.artifact_variant)
+        self._path = ctx.artifact(self.artifact_kind)
         self.artifact_path = self._path
         if self.variant == "default" and self.tuning is None:
             # The reference row: ORT exactly as a user gets it, unless --threads asks otherwise.

@@ -32,7 +32,7 @@ class OrtCudaRunner(Runner):
         self._input: Any = None
 
     @property
-    def artifact_variant(self) -> str:
+    def artifact_kind(self) -> str:
         return self.precision
 
     def available(self) -> Availability:
@@ -53,7 +53,7 @@ class OrtCudaRunner(Runner):
         import onnxruntime as ort
 
         start = time.perf_counter()
-        self.artifact_path = ctx.artifact(self.artifact_variant)
+        self.artifact_path = ctx.artifact(self.artifact_kind)
         options = ort.SessionOptions()
         options.log_severity_level = 3
         try:

@@ -26,7 +26,7 @@ class OrtTensorrtRunner(OrtCudaRunner):
         return trt.availability
 
     def _providers(self, ctx: PrepareContext) -> list[Any]:
-        cache = Path(ctx.artifact(self.artifact_variant)).parent / "ort-trt-cache"
+        cache = Path(ctx.artifact(self.artifact_kind)).parent / "ort-trt-cache"
         cache.mkdir(parents=True, exist_ok=True)
         options = {"device_id": 0, "trt_engine_cache_enable": True, "trt_engine_cache_path": str(cache),
                    "trt_timing_cache_enable": True, "trt_int8_enable": self.precision == "int8"}

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
-from gnet.defaults import artifact_variant
+from gnet.defaults import artifact_kind
 from gnet.errors import GnetError
 
 PORT_ATTEMPTS = 3
@@ -50,8 +50,8 @@ class TritonRunner(Runner):
         self._client: Any = None
 
     @property
-    def artifact_variant(self) -> str:
-        return artifact_variant(self.precision, "cpu")  # the same ONNX files as ort-cpu: INT8 in the CPU format
+    def artifact_kind(self) -> str:
+        return artifact_kind(self.precision, "cpu")  # the same ONNX files as ort-cpu: INT8 in the CPU format
 
     def available(self) -> Availability:
         from gnet.serve import bundle, stub_env
@@ -69,7 +69,7 @@ class TritonRunner(Runner):
         from gnet.serve.service import PortInUse, ServeConfig, TritonService
 
         start = time.perf_counter()
-        self.artifact_path = ctx.artifact(self.artifact_variant)
+        self.artifact_path = ctx.artifact(self.artifact_kind)
         max_batch = max(ctx.batches or [1])
         for attempt in range(PORT_ATTEMPTS):
             http, grpc, metrics = free_loopback_ports(3)

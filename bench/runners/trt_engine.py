@@ -30,7 +30,7 @@ class TrtRunner(Runner):
         self._engine: Any = None
 
     @property
-    def artifact_variant(self) -> str:
+    def artifact_kind(self) -> str:
         return self.precision  # fp32, fp16, or the TensorRT-format symmetric int8 Q/DQ
 
     def available(self) -> Availability:
@@ -43,7 +43,7 @@ class TrtRunner(Runner):
         from gnet.engines.engine_runner import EngineRunner
 
         start = time.perf_counter()
-        plan = ensure_plan(ctx.artifact(self.artifact_variant), self.precision, self.runtime, ctx.batches)
+        plan = ensure_plan(ctx.artifact(self.artifact_kind), self.precision, self.runtime, ctx.batches)
         if plan.built_now:
             self.notes.append(f"built {plan.path.name}")
         self.artifact_path = plan.path

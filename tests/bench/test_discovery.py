@@ -30,7 +30,7 @@ def test_a_served_backend_runs_only_when_named():
     assert "triton" in OPT_IN and "triton" not in [name for name, _ in parse_backends(None)]
     assert parse_backends("triton:grpc,ort-cpu:default") == [("ort-cpu", "default"), ("triton", "grpc")]
     ready, missing = discover(parse_backends("triton"), ["int8"])
-    found = {(r.variant, r.artifact_variant) for r in ready} | {(m.variant, "int8-cpu") for m in missing}
+    found = {(r.variant, r.artifact_kind) for r in ready} | {(m.variant, "int8-cpu") for m in missing}
     assert found == {("http", "int8-cpu"), ("grpc", "int8-cpu")}  # INT8 on a CPU: gnet's CPU-format graph
     assert all(m.reason for m in missing)
 

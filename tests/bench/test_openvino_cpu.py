@@ -21,7 +21,7 @@ from tests.helpers.cpu import CpuKind, real_openvino_capabilities
 
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The tiny graphs under the artifact variants the runner asks for."""
+    """The tiny graphs under the artifact kinds the runner asks for."""
     folder = tmp_path_factory.mktemp("ov-runner")
     return {"fp32": tiny_onnx.write(folder, "fp32"), "int8": tiny_onnx.write(folder, "qdq-s8"),
             "int8-cpu": tiny_onnx.write(folder, "qdq-u8")}
@@ -56,7 +56,7 @@ def test_the_fp32_row_runs_f32_says_so_and_matches_onnxruntime(artifacts: dict[s
 @pytest.mark.parametrize("variant, artifact", [("default", "int8-cpu"), ("trt-qdq", "int8")])
 def test_int8_rows_run_both_qdq_formats_quantized(artifacts: dict[str, Path], variant: str, artifact: str):
     runner = OpenVinoCpuRunner(variant, "int8")
-    assert runner.artifact_variant == artifact
+    assert runner.artifact_kind == artifact
     run_once(runner, artifacts, tiny_onnx.images(4))
     assert runner.settings["read_back"]["runtime_precision"] in ("u8", "i8")
     assert runner.settings["executed_precision"].endswith("convolutions, f32 elsewhere")

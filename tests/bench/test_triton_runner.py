@@ -17,7 +17,7 @@ pytestmark = [needs_serving(), pytest.mark.timeout(300)]
 def test_the_runner_serves_the_artifact_with_in_process_parity(serve_model):
     variant = "http"  # gRPC: the benchmark run below
     runner = TritonRunner(variant, "fp32")
-    assert runner.available().ok and runner.artifact_variant == "fp32"
+    assert runner.available().ok and runner.artifact_kind == "fp32"
     ctx = PrepareContext(loaded=None, image_size=64, threads=None, artifact=lambda v: serve_model, batches=[1, 4])
     runner.prepare(ctx)
     try:

@@ -23,7 +23,7 @@ pytest.importorskip("tritonclient.grpc", reason="tritonclient (make install-serv
 
 @pytest.fixture
 def artifacts(serve_model: Path, tmp_path: Path) -> Path:
-    """Two ONNX variants (the config depends only on the I/O contract, so one 64-px file serves for both) and a plan."""
+    """Two ONNX kinds (the config depends only on the I/O contract, so one 64-px file serves for both) and a plan."""
     folder = tmp_path / "artifacts"
     folder.mkdir()
     for name in ("googlenet_fp32.onnx", "googlenet_int8_cpu.qdq.onnx"):
