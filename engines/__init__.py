@@ -7,7 +7,7 @@ options, ``network`` parses, ``network_proof`` proves the parsed network's preci
 with the inspector (data-centre TensorRT), ``proofs`` records which proofs ran, ``manifest`` assembles,
 validates and reads the JSON beside each plan, ``plan_loader`` and ``rtx_runtime`` load a plan (TensorRT-RTX:
 validity check, runtime cache, its CUDA graphs), ``runtime`` runs it (``EngineRunner``) on one of the CUDA
-backends (``cuda_backend`` is the interface; ``cuda_python_backend``, ``pycuda_backend``, chosen by
+bindings (``cuda_binding`` is the interface; ``cuda_python_binding``, ``pycuda_binding``, chosen by
 ``cuda_choice``; ``allocations`` frees what a runner took), ``availability`` and ``info`` say what this
 machine can do. Nothing here imports TensorRT or CUDA at import time: ``gnet --help`` stays fast and every
 command works, with a clear sentence, on a machine without them.

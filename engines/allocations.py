@@ -1,4 +1,4 @@
-"""Everything one owner allocated through a CUDA backend, freed together in reverse order."""
+"""Everything one owner allocated through a CUDA binding, freed together in reverse order."""
 
 from __future__ import annotations
 
@@ -6,37 +6,37 @@ from typing import Any
 
 import numpy as np
 
-from gnet.engines.cuda_backend import CudaBackend
+from gnet.engines.cuda_binding import CudaBinding
 
 
 class Allocations:
-    """Everything one owner allocated through a backend, freed together in reverse order.
+    """Everything one owner allocated through a binding, freed together in reverse order.
 
     ``close()`` is idempotent and keeps going past a failing free, so a runner's
     ``__exit__`` releases all it can even after a CUDA error.
     """
 
-    def __init__(self, backend: CudaBackend) -> None:
-        self.backend = backend
+    def __init__(self, binding: CudaBinding) -> None:
+        self.binding = binding
         self._items: list[tuple[str, Any]] = []
 
     def malloc(self, nbytes: int) -> int:
-        ptr = self.backend.malloc(nbytes)
+        ptr = self.binding.malloc(nbytes)
         self._items.append(("device", ptr))
         return ptr
 
     def pinned(self, shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
-        array = self.backend.pinned_empty(shape, dtype)
+        array = self.binding.pinned_empty(shape, dtype)
         self._items.append(("pinned", array))
         return array
 
     def stream(self) -> Any:
-        stream = self.backend.stream_create()
+        stream = self.binding.stream_create()
         self._items.append(("stream", stream))
         return stream
 
     def event(self) -> Any:
-        event = self.backend.event_create()
+        event = self.binding.event_create()
         self._items.append(("event", event))
         return event
 
@@ -53,7 +53,7 @@ class Allocations:
                 return
 
     def _free(self, kind: str, item: Any) -> None:
-        b = self.backend
+        b = self.binding
         {"device": b.free, "pinned": b.free_pinned, "stream": b.stream_destroy,
          "event": b.event_destroy, "graph": b.graph_destroy}[kind](item)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from gnet.availability import Availability
 from gnet.engines import cuda_choice, rtx_targets
-from gnet.engines.cuda_backend import DeviceInfo
+from gnet.engines.cuda_binding import DeviceInfo
 from gnet.engines.editions import TENSORRT_RTX
 from gnet.engines.trt_import import import_runtime, import_tensorrt
 from gnet.errors import GnetError
@@ -20,7 +20,7 @@ class EditionSupport:
     ok: bool
     reason: str
     tensorrt_version: str | None = None
-    cuda_backend: str | None = None
+    cuda_binding: str | None = None
     device: DeviceInfo | None = None
     remedy: str = ""
     can_build: bool = False  # TensorRT-RTX builds plans without a GPU, even where it cannot run them
@@ -31,17 +31,17 @@ class EditionSupport:
 
 
 def _gpu() -> tuple[str, DeviceInfo | None, str, str]:
-    """(backend name, device, why there is none as a bare clause, remedy) for the CUDA GPU an edition would run on."""
+    """(binding name, device, why there is none as a bare clause, remedy) for the CUDA GPU an edition would run on."""
     try:
-        backend = cuda_choice.get_backend()
+        binding = cuda_choice.get_binding()
     except GnetError as exc:
         return "", None, exc.cause, exc.remedy
     try:
-        return backend.name, backend.device_info(), "", ""
+        return binding.name, binding.device_info(), "", ""
     except GnetError as exc:
-        return backend.name, None, f"the GPU cannot be queried ({exc.cause})", ""
+        return binding.name, None, f"the GPU cannot be queried ({exc.cause})", ""
     finally:
-        backend.close()
+        binding.close()
 
 
 def tensorrt_support() -> EditionSupport:

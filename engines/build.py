@@ -20,7 +20,7 @@ from gnet.engines import cuda_choice
 from gnet.engines import manifest as manifest_mod
 from gnet.engines.build_config import builder_config, write_timing_cache
 from gnet.engines.build_inputs import BuildInputs, BuildOptions, prepare
-from gnet.engines.cuda_backend import CudaBackend, DeviceInfo
+from gnet.engines.cuda_binding import CudaBinding, DeviceInfo
 from gnet.engines.engine_io import TensorSpec, network_specs, tensor_specs
 from gnet.engines.network import ParsedNetwork, parse_network
 from gnet.engines.network_proof import prove_network
@@ -66,7 +66,7 @@ def build_engine(
     onnx_path: str | Path,
     output: str | Path | None = None,
     options: BuildOptions | None = None,
-    device: CudaBackend | None = None,
+    device: CudaBinding | None = None,
 ) -> BuildResult:
     """Build the plan and its manifest from a gnet ONNX (any precision) with the runtime ``options.runtime`` picks.
 
@@ -88,7 +88,7 @@ def build_engine(
     opened = device is None and needs_gpu
     if opened:
         try:
-            device = cuda_choice.get_backend()
+            device = cuda_choice.get_binding()
         except GnetError as exc:
             if spec.build_needs_gpu:
                 raise unavailable(inputs, exc) from None

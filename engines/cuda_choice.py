@@ -1,21 +1,21 @@
-"""Choosing a CUDA backend: cuda-python if it works here, else pycuda, else one sentence saying why neither."""
+"""Choosing a CUDA binding: cuda-python if it works here, else pycuda, else one sentence saying why neither."""
 
 from __future__ import annotations
 
 import importlib
 
-from gnet.engines.cuda_backend import CudaBackend
-from gnet.engines.cuda_python_backend import CudaPythonBackend
-from gnet.engines.pycuda_backend import PyCudaBackend
+from gnet.engines.cuda_binding import CudaBinding
+from gnet.engines.cuda_python_binding import CudaPythonBinding
+from gnet.engines.pycuda_binding import PyCudaBinding
 from gnet.engines.trt_import import INSTALL_COMMAND
 from gnet.errors import CudaError, GnetError, NotAvailable
 
-_OPENERS: dict[str, tuple[str, type[CudaBackend]]] = {
-    "cuda-python": ("cuda.bindings.runtime", CudaPythonBackend),
-    "pycuda": ("pycuda.driver", PyCudaBackend),
+_OPENERS: dict[str, tuple[str, type[CudaBinding]]] = {
+    "cuda-python": ("cuda.bindings.runtime", CudaPythonBinding),
+    "pycuda": ("pycuda.driver", PyCudaBinding),
 }
-"""Each device-buffer backend, in order of preference: the module that says it is installed, its class."""
-BACKENDS = tuple(_OPENERS)
+"""Each device-buffer binding, in order of preference: the module that says it is installed, its class."""
+BINDINGS = tuple(_OPENERS)
 
 
 def _module_present(name: str) -> bool:
@@ -28,20 +28,20 @@ def _module_present(name: str) -> bool:
     return True
 
 
-def get_backend(prefer: str | None = None, device: int = 0) -> CudaBackend:
-    """Open the first usable backend (cuda-python, then pycuda), or raise one sentence saying why none is."""
-    order = [prefer] if prefer else list(BACKENDS)
+def get_binding(prefer: str | None = None, device: int = 0) -> CudaBinding:
+    """Open the first usable binding (cuda-python, then pycuda), or raise one sentence saying why none is."""
+    order = [prefer] if prefer else list(BINDINGS)
     missing: list[str] = []
     failed: list[str] = []
     for name in order:
         if name not in _OPENERS:
-            raise GnetError(f"unknown CUDA backend {name!r}", remedy=f"use one of {', '.join(BACKENDS)}")
-        module, backend = _OPENERS[name]
+            raise GnetError(f"unknown CUDA binding {name!r}", remedy=f"use one of {', '.join(BINDINGS)}")
+        module, binding = _OPENERS[name]
         if not _module_present(module):
             missing.append(name)
             continue
         try:
-            return backend(device)
+            return binding(device)
         except CudaError as exc:
             failed.append(f"no CUDA GPU is usable through {name} ({exc})")
     if failed:

@@ -21,7 +21,7 @@ import numpy as np
 
 from gnet.engines import cuda_choice
 from gnet.engines.allocations import Allocations
-from gnet.engines.cuda_backend import CudaBackend
+from gnet.engines.cuda_binding import CudaBinding
 from gnet.engines.engine_io import TensorSpec, dims, numpy_dtype, tensor_specs
 from gnet.engines.plan_loader import load_plan, read_manifest
 from gnet.engines.rtx_runtime import default_cache_path
@@ -32,18 +32,18 @@ from gnet.errors import GnetError, UsageError
 class EngineRunner:
     """One engine, one execution context, one stream; a context manager that frees everything.
 
-    ``device`` is a :class:`~gnet.engines.cuda_backend.CudaBackend`; by default
-    cuda-python (or pycuda) on GPU 0. Tests pass a host-memory backend. The manifest's ``runtime``
+    ``device`` is a :class:`~gnet.engines.cuda_binding.CudaBinding`; by default
+    cuda-python (or pycuda) on GPU 0. Tests pass a host-memory binding. The manifest's ``runtime``
     decides the edition; for a TensorRT-RTX plan ``runtime_cache`` is its cache file (default
     ``<plan>.rtxcache`` beside it; False: none) and ``cuda_graphs`` asks TensorRT-RTX to capture
     the graphs itself.
     """
 
-    def __init__(self, plan: str | Path, *, device: CudaBackend | None = None, cuda_graphs: bool = False,
+    def __init__(self, plan: str | Path, *, device: CudaBinding | None = None, cuda_graphs: bool = False,
                  verify_plan_hash: bool = True, runtime_cache: str | Path | bool | None = None) -> None:
         self.plan = Path(plan)
         self._closed = False
-        self._device: CudaBackend | None = None
+        self._device: CudaBinding | None = None
         self._owns_device = device is None
         self._alloc: Allocations | None = None
         self._context: Any = None
@@ -64,12 +64,12 @@ class EngineRunner:
             raise
 
     # ------------------------------------------------------------------------------------------
-    def _open(self, device: CudaBackend | None, verify_plan_hash: bool, runtime_cache: str | Path | bool | None) -> None:
+    def _open(self, device: CudaBinding | None, verify_plan_hash: bool, runtime_cache: str | Path | bool | None) -> None:
         self.manifest, self.spec = read_manifest(self.plan)  # read first: refuse before touching the plan
         trt = import_runtime(self.spec)
-        self._device = device if device is not None else cuda_choice.get_backend()
+        self._device = device if device is not None else cuda_choice.get_binding()
         if self.use_cuda_graphs and not self._device.supports_graphs and not self.spec.rtx:
-            self.graph_fallback = f"the {self._device.name} backend cannot capture CUDA graphs"
+            self.graph_fallback = f"the {self._device.name} binding cannot capture CUDA graphs"
         self.device_info = self._device.device_info()
         if self.spec.rtx and runtime_cache is not False:
             self.runtime_cache_path = (Path(runtime_cache) if isinstance(runtime_cache, (str, Path))
@@ -115,7 +115,7 @@ class EngineRunner:
         return self.input.profile[1][0]
 
     @property
-    def device(self) -> CudaBackend:
+    def device(self) -> CudaBinding:
         if self._device is None:
             raise GnetError("this EngineRunner is closed")
         return self._device

@@ -70,12 +70,12 @@ def _cpu_rows() -> list[InfoRow]:
 
 
 def _cuda_binding_rows() -> list[InfoRow]:
-    from gnet.engines.cuda_python_backend import CudaPythonBackend
-    from gnet.engines.pycuda_backend import PyCudaBackend
+    from gnet.engines.cuda_python_binding import CudaPythonBinding
+    from gnet.engines.pycuda_binding import PyCudaBinding
 
     rows = []
-    for label, dist, module, backend in (("cuda-python", "cuda-bindings", "cuda.bindings.runtime", CudaPythonBackend),
-                                         ("pycuda", "pycuda", "pycuda.driver", PyCudaBackend)):
+    for label, dist, module, binding in (("cuda-python", "cuda-bindings", "cuda.bindings.runtime", CudaPythonBinding),
+                                         ("pycuda", "pycuda", "pycuda.driver", PyCudaBinding)):
         version = _version(dist) or (_version("cuda-python") if label == "cuda-python" else None)
         try:
             importlib.import_module(module)
@@ -83,7 +83,7 @@ def _cuda_binding_rows() -> list[InfoRow]:
             rows.append(InfoRow(label, "not installed", False))
             continue
         try:
-            opened = backend()
+            opened = binding()
         except GnetError as exc:
             rows.append(InfoRow(label, f"{version or 'installed'}; no usable GPU ({exc.cause})", False))
             continue

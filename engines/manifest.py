@@ -29,7 +29,7 @@ from gnet.json_schema import schema_errors
 
 if TYPE_CHECKING:
     from gnet.engines.build_inputs import BuildInputs, BuildOptions
-    from gnet.engines.cuda_backend import DeviceInfo
+    from gnet.engines.cuda_binding import DeviceInfo
     from gnet.engines.engine_io import TensorSpec
     from gnet.engines.proofs import Proofs
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from gnet.engines import manifest as manifest_mod
 from gnet.engines import rtx_runtime
-from gnet.engines.cuda_backend import DeviceInfo
+from gnet.engines.cuda_binding import DeviceInfo
 from gnet.engines.editions import RuntimeSpec, spec_for
 from gnet.engines.trt_logger import first_error, logger_for, mark
 from gnet.errors import GnetError

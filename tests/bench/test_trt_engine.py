@@ -20,7 +20,7 @@ from tests.trt_double.fixtures import install, tiny_onnx
 @pytest.fixture()
 def double(monkeypatch: pytest.MonkeyPatch):
     install(monkeypatch, "10.x")
-    monkeypatch.setattr("gnet.engines.cuda_choice.get_backend", lambda *a, **k: FakeDevice())
+    monkeypatch.setattr("gnet.engines.cuda_choice.get_binding", lambda *a, **k: FakeDevice())
 
 
 @pytest.mark.parametrize("variant", ["default", "cuda_graphs"])
@@ -54,7 +54,7 @@ def test_trt_rtx_runner_builds_and_runs_an_rtx_plan_with_its_runtime_cache(monke
     from gnet.bench.runners.trt_engine import TrtRtxRunner
 
     install(monkeypatch, "rtx")
-    monkeypatch.setattr("gnet.engines.cuda_choice.get_backend", lambda *a, **k: FakeDevice(compute_capability="8.9"))
+    monkeypatch.setattr("gnet.engines.cuda_choice.get_binding", lambda *a, **k: FakeDevice(compute_capability="8.9"))
     onnx_path = tiny_onnx(tmp_path, "fp16")
     runner = TrtRtxRunner("cuda_graphs", "fp16")
     assert runner.available().ok
@@ -67,5 +67,5 @@ def test_trt_rtx_runner_builds_and_runs_an_rtx_plan_with_its_runtime_cache(monke
     np.testing.assert_allclose(runner.run(images), cpu_session(onnx_path).run(None, {"input": images})[0], rtol=1e-3, atol=1e-3)
     runner.close()
     assert (tmp_path / "googlenet_fp16.rtxcache").is_file()
-    monkeypatch.setattr("gnet.engines.cuda_choice.get_backend", lambda *a, **k: FakeDevice("NVIDIA H100 80GB HBM3", "9.0"))
+    monkeypatch.setattr("gnet.engines.cuda_choice.get_binding", lambda *a, **k: FakeDevice("NVIDIA H100 80GB HBM3", "9.0"))
     assert "cannot run on NVIDIA H100 80GB HBM3" in TrtRtxRunner("default", "fp16").available().reason

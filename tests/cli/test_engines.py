@@ -82,7 +82,7 @@ def test_build_checks_the_onnx_before_tensorrt(monkeypatch, tmp_path: Path):
 
 def test_build_with_tensorrt_and_a_gpu(trt, monkeypatch, tmp_path: Path):
     device = FakeDevice()
-    monkeypatch.setattr(cuda_choice, "get_backend", lambda: device)
+    monkeypatch.setattr(cuda_choice, "get_binding", lambda: device)
     onnx_path = tiny_onnx(tmp_path, "fp16")
     cache = tmp_path / "cache" / "t.cache"
     result = _run("build", str(onnx_path), "--min-batch", "2", "--opt-batch", "4", "--max-batch", "8",
@@ -102,7 +102,7 @@ def test_build_with_tensorrt_and_a_gpu(trt, monkeypatch, tmp_path: Path):
 
 
 def test_build_refusing_mixed_precision_and_allowing_it(trt, monkeypatch, tmp_path: Path):
-    monkeypatch.setattr(cuda_choice, "get_backend", lambda: FakeDevice())
+    monkeypatch.setattr(cuda_choice, "get_binding", lambda: FakeDevice())
     trt._behaviour.force_conv_precision = "FP32"
     onnx_path = tiny_onnx(tmp_path, "fp16")
     _one_sentence_failure(_run("build", str(onnx_path), "--opt-batch", "4", "--max-batch", "8"),

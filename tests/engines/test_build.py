@@ -211,6 +211,6 @@ def test_tensorrt_without_a_gpu_says_so(trt10, monkeypatch, tmp_path: Path):
     def no_gpu(*_a, **_k):
         raise GnetError("no CUDA GPU is usable through cuda-python (cudaErrorNoDevice)")
 
-    monkeypatch.setattr(cuda_choice, "get_backend", no_gpu)
+    monkeypatch.setattr(cuda_choice, "get_binding", no_gpu)
     with pytest.raises(EngineUnavailable, match=r"^no CUDA GPU is usable through cuda-python .* so googlenet_fp32.plan was not built"):
         build_engine(tiny_onnx(tmp_path, "fp32"), options=BuildOptions(opt_batch=4, max_batch=8))

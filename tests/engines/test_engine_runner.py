@@ -135,7 +135,7 @@ def test_uncapturable_engine_falls_back_to_plain_enqueue(trt, fp32_plan: Path):
 
 def test_backend_without_graphs_says_why(trt, fp32_plan: Path):
     with EngineRunner(fp32_plan, device=FakeDevice(supports_graphs=False), cuda_graphs=True) as runner:
-        assert runner.graph_fallback == "the fake-cuda backend cannot capture CUDA graphs"
+        assert runner.graph_fallback == "the fake-cuda binding cannot capture CUDA graphs"
         assert runner.infer(_images(2)).shape == (2, 10)
 
 
@@ -223,7 +223,7 @@ def test_close_frees_everything_and_is_idempotent(trt, fp32_plan: Path):
 
 def test_runner_owns_and_closes_the_default_backend(trt, fp32_plan: Path, monkeypatch):
     device = FakeDevice()
-    monkeypatch.setattr(cuda_choice, "get_backend", lambda: device)
+    monkeypatch.setattr(cuda_choice, "get_binding", lambda: device)
     with EngineRunner(fp32_plan) as runner:
         runner.infer(_images(1))
     assert device.closed and device.leaks() == {}

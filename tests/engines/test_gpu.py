@@ -14,18 +14,18 @@ import numpy as np
 import pytest
 
 from gnet.engines.allocations import Allocations
-from gnet.engines.cuda_python_backend import CudaPythonBackend
+from gnet.engines.cuda_python_binding import CudaPythonBinding
 from gnet.errors import GnetError
 
 pytestmark = pytest.mark.gpu
 
 
-def _open_backend() -> CudaPythonBackend:
+def _open_backend() -> CudaPythonBinding:
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("torch sees no CUDA GPU")
     try:
-        return CudaPythonBackend()
+        return CudaPythonBinding()
     except (ImportError, GnetError) as exc:
         pytest.skip(f"cuda-python cannot open a GPU: {exc}")
 

@@ -1,4 +1,4 @@
-"""A CUDA device made of host memory, behind gnet's ``CudaBackend`` interface.
+"""A CUDA device made of host memory, behind gnet's ``CudaBinding`` interface.
 
 It behaves like the real thing where the runtime's logic can go wrong:
 - work on a stream is queued and runs only at ``stream_synchronize``/``event_synchronize``
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gnet.engines.cuda_backend import CudaBackend, DeviceInfo
+from gnet.engines.cuda_binding import CudaBinding, DeviceInfo
 from gnet.errors import CudaError
 
 _STREAMS: dict[int, tuple["FakeDevice", "FakeStream"]] = {}
@@ -56,7 +56,7 @@ def lookup_stream(handle: int) -> tuple["FakeDevice", FakeStream] | None:
     return _STREAMS.get(int(handle))
 
 
-class FakeDevice(CudaBackend):
+class FakeDevice(CudaBinding):
     name = "fake-cuda"
     supports_graphs = True
 

@@ -1,4 +1,4 @@
-"""The cuda-python implementation of :class:`~gnet.engines.cuda_backend.CudaBackend` (``cuda.bindings.runtime``)."""
+"""The cuda-python implementation of :class:`~gnet.engines.cuda_binding.CudaBinding` (``cuda.bindings.runtime``)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from gnet.engines.cuda_backend import CudaBackend, DeviceInfo, cuda_version_text
+from gnet.engines.cuda_binding import CudaBinding, DeviceInfo, cuda_version_text
 from gnet.errors import CudaError
 
 
-class CudaPythonBackend(CudaBackend):
+class CudaPythonBinding(CudaBinding):
     """``cuda.bindings.runtime`` (cuda-python ≥ 12.6.1; ``from cuda import cudart`` is gone in 13.0)."""
 
     name = "cuda-python"

@@ -1,7 +1,7 @@
-"""The few CUDA operations an engine runner needs, behind one small interface (:class:`CudaBackend`).
+"""The few CUDA operations an engine runner needs, behind one small interface (:class:`CudaBinding`).
 
-Two real implementations exist, one per file: cuda-python (``cuda_python_backend``, preferred)
-and pycuda (``pycuda_backend``, where only that is installed); ``cuda_choice.get_backend`` opens
+Two real implementations exist, one per file: cuda-python (``cuda_python_binding``, preferred)
+and pycuda (``pycuda_binding``, where only that is installed); ``cuda_choice.get_binding`` opens
 the first usable one. Tests on a machine without a GPU pass a host-memory implementation of the
 same interface (``tests/trt_double/fake_cuda.py``), so the runtime's buffer logic runs end to end
 on the CPU; the GPU tests exercise the cuda-python one.
@@ -38,7 +38,7 @@ def cuda_version_text(value: int) -> str:
     return f"{value // 1000}.{(value % 1000) // 10}"
 
 
-class CudaBackend(abc.ABC):
+class CudaBinding(abc.ABC):
     """The few CUDA operations an engine runner needs. Pointers and sizes are plain ints."""
 
     name: str = "abstract"
@@ -121,4 +121,4 @@ class CudaBackend(abc.ABC):
     def graph_destroy(self, graph_exec: Any) -> None: ...
 
     def close(self) -> None:
-        """Release what the backend itself holds (a pycuda context); allocations are freed by their owners."""
+        """Release what the binding itself holds (a pycuda context); allocations are freed by their owners."""

@@ -1,4 +1,4 @@
-"""The pycuda implementation of :class:`~gnet.engines.cuda_backend.CudaBackend`, for machines without cuda-python."""
+"""The pycuda implementation of :class:`~gnet.engines.cuda_binding.CudaBinding`, for machines without cuda-python."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from gnet.engines.cuda_backend import CudaBackend, DeviceInfo, cuda_version_text
+from gnet.engines.cuda_binding import CudaBinding, DeviceInfo, cuda_version_text
 from gnet.errors import CudaError, first_line
 
 
-class PyCudaBackend(CudaBackend):
+class PyCudaBinding(CudaBinding):
     """pycuda's driver API, for machines that have pycuda but not cuda-python. No CUDA graphs."""
 
     name = "pycuda"
