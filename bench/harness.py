@@ -17,12 +17,13 @@ from gnet.bench.artifact_store import ArtifactStore
 from gnet.bench.config import BenchConfig
 from gnet.bench.engine_builds import engine_builds, wanted
 from gnet.bench.progress import Progress, Silent
-from gnet.bench.results import END_TO_END, ON_DEVICE, Parity, Row, Unavailable, document
+from gnet.bench.results import END_TO_END, ON_DEVICE, Row, Unavailable, document
 from gnet.bench.runners import PrepareContext, Runner, discover, parse_backends, parse_precisions
 from gnet.bench.stats import summarize, throughput
 from gnet.bench.timing import Timing, time_end_to_end, time_on_device
 from gnet.errors import ArtifactError, GnetError, first_line
 from gnet.export.images import ImageSet
+from gnet.export.parity import ParityCheck
 
 
 def _reason(exc: BaseException) -> str:
@@ -32,7 +33,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first_line(exc, 240)}"
 
 
-def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: int, trained: bool = True) -> Parity:
+def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: int, trained: bool = True) -> ParityCheck:
     """Run every parity image through ``runner`` in batches of exactly ``batch`` (the last one padded).
 
     ``trained=False`` (seeded random weights) judges reduced precisions on their error bounds only.
@@ -50,7 +51,7 @@ def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: i
     candidate = np.concatenate(outputs)
     metrics = compare_logits(reference, candidate, images.labels)
     tolerance = tolerance_for(runner.precision, trained)
-    return Parity(metrics, tolerance, tolerance.violations(metrics) + _fp16_range(runner, images))
+    return ParityCheck(metrics, tolerance, tolerance.violations(metrics) + _fp16_range(runner, images))
 
 
 _OVERFLOWS: dict[tuple, str] = {}
@@ -71,7 +72,7 @@ def _fp16_range(runner: Runner, images: ImageSet) -> list[str]:
     return [_OVERFLOWS[key]] if _OVERFLOWS[key] else []
 
 
-def _row(runner: Runner, batch: int, io: str, timing: Timing, parity: Parity) -> Row:
+def _row(runner: Runner, batch: int, io: str, timing: Timing, parity: ParityCheck) -> Row:
     return Row(
         backend=runner.backend,
         variant=runner.variant,
@@ -92,7 +93,7 @@ def _row(runner: Runner, batch: int, io: str, timing: Timing, parity: Parity) ->
     )
 
 
-def concurrent_rows(runner: Runner, timed_images: np.ndarray, classes: int, parity: Parity, config: BenchConfig,
+def concurrent_rows(runner: Runner, timed_images: np.ndarray, classes: int, parity: ParityCheck, config: BenchConfig,
                     progress: Progress) -> list[Row]:
     """A served runner's rows at one batch size: one per ``--concurrency`` level, timed from the clients."""
     from gnet.bench.concurrency import time_concurrent

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from gnet.bench.best_cpu import summarize_best_cpu
 from gnet.bench.stats import CV_WARNING, LatencyStats
-from gnet.export.metrics import ParityMetrics
-from gnet.export.tolerances import TOLERANCES, Tolerance
+from gnet.export.tolerances import TOLERANCES
 from gnet.json_schema import schema_errors
 
 if TYPE_CHECKING:
     from gnet.bench.config import BenchConfig
     from gnet.export.images import ImageSet
+    from gnet.export.parity import ParityCheck
     from gnet.export.weights_choice import ChosenWeights
 
 SCHEMA_FILE = "results.schema.json"
@@ -30,27 +30,6 @@ END_TO_END = "end-to-end"
 ON_DEVICE = "on-device"
 BASELINE_TORCH = ("torch-cpu", "eager", "fp32")
 BASELINE_ORT = ("ort-cpu", "default", "fp32")
-
-
-@dataclass
-class Parity:
-    """A row's agreement with PyTorch FP32 on the same real images."""
-
-    metrics: ParityMetrics
-    tolerance: Tolerance
-    violations: list[str]
-
-    @property
-    def passed(self) -> bool:
-        return not self.violations
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "passed": self.passed,
-            "tolerance": self.tolerance.precision,
-            "violations": list(self.violations),
-            **self.metrics.to_dict(),
-        }
 
 
 @dataclass
@@ -69,7 +48,7 @@ class Row:
     stages: dict[str, LatencyStats]
     warmup_iterations: int
     setup_s: float
-    parity: Parity
+    parity: ParityCheck
     settings: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     runtime: str = ""  # the runtime a user deploys the row with (Runner.runtime)

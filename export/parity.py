@@ -17,16 +17,22 @@ from gnet.export.tolerances import Tolerance, tolerance_for
 
 
 @dataclass
-class ParityRow:
-    """One comparison: a runtime at one batch size."""
+class ParityCheck:
+    """One comparison with PyTorch FP32 on the same images, judged: the metrics, the tolerance they were held to,
+    and what broke it (nothing, when it passed). ``batch``: the batch size it ran at, where it matters."""
 
-    batch: int
     metrics: ParityMetrics
+    tolerance: Tolerance
     violations: list[str] = field(default_factory=list)
+    batch: int | None = None
 
     @property
     def passed(self) -> bool:
         return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "tolerance": self.tolerance.precision, "violations": list(self.violations),
+                **self.metrics.to_dict()}
 
 
 @dataclass
@@ -38,19 +44,19 @@ class ParityReport:
     images: str
     weights: str
     tolerance: Tolerance
-    rows: list[ParityRow]
+    checks: list[ParityCheck]
     accuracy_caveat: str = ""  # why the accuracy figures mean nothing here (weights trained at another size)
 
     @property
     def passed(self) -> bool:
-        return all(row.passed for row in self.rows)
+        return all(check.passed for check in self.checks)
 
     def first_failure(self) -> tuple[str, str]:
         """(what, why) of the first failing batch: which artifact, batch and images, and every violation."""
-        for row in self.rows:
-            if row.violations:
-                return (f"{self.artifact} does not match PyTorch FP32 at batch {row.batch} on "
-                        f"{row.metrics.count} images from {self.images}", "; ".join(row.violations))
+        for check in self.checks:
+            if check.violations:
+                return (f"{self.artifact} does not match PyTorch FP32 at batch {check.batch} on "
+                        f"{check.metrics.count} images from {self.images}", "; ".join(check.violations))
         return "", ""
 
 
@@ -98,13 +104,13 @@ def check_logits(
     size, their accuracy means nothing and the report says so (parity still does).
     """
     tol = tolerance or tolerance_for(precision, trained)
-    rows = []
+    checks = []
     for batch in parity_batches(len(images), batches):
         metrics = compare_logits(reference, run(images.data, batch), images.labels)
-        rows.append(ParityRow(batch=batch, metrics=metrics, violations=tol.violations(metrics)))
+        checks.append(ParityCheck(metrics, tol, tol.violations(metrics), batch))
     return ParityReport(
         artifact=artifact, precision=precision, images=images.source,
-        weights=weights, tolerance=tol, rows=rows,
+        weights=weights, tolerance=tol, checks=checks,
         accuracy_caveat=accuracy_caveat(trained_image_size, int(images.data.shape[-1])),
     )
 

@@ -44,7 +44,7 @@ def main() -> int:
                     ).parity
                 except ParityError as failed:  # still worth a row: it is the comparison being made
                     report = failed.report
-                m = report.rows[0].metrics
+                m = report.checks[0].metrics
                 verdict = "" if report.passed else " (fails)"
                 table.add_row(target, method + verdict, f"{time.monotonic() - start:.1f}", f"{m.cosine_min:.5f}",
                               f"{m.top1_agreement:.2%}", f"{m.accuracy:.2%}", f"{m.accuracy_drop:+.2f}")

@@ -116,7 +116,7 @@ def parity_table(report: ParityReport) -> Table:
                         f"images: {escape(report.images)}")
     for column in ("batch", "n", "max|Δ|", "mean|Δ|", "rel max", "cos min", "top-1", "top-5", "accuracy", "ok"):
         table.add_column(column, justify="right", no_wrap=True)
-    for row in report.rows:
+    for row in report.checks:
         m = row.metrics
         verdict = "[green]pass[/]" if row.passed else "[red]FAIL[/]"
         table.add_row(
@@ -126,7 +126,7 @@ def parity_table(report: ParityReport) -> Table:
             verdict, style=None if row.passed else "red",
         )
     table.caption = "accuracy: candidate/reference; tolerance " + tolerance_text(report)
-    caveat = next((row.metrics.top1_caveat() for row in report.rows if not row.metrics.top1_informative), "")
+    caveat = next((row.metrics.top1_caveat() for row in report.checks if not row.metrics.top1_informative), "")
     if caveat:
         table.caption += f"\nn/i = {caveat}: the verdict rests on the error bounds alone"
     return table

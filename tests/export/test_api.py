@@ -14,8 +14,8 @@ from gnet.export.images import load_packaged_photos
 def test_check_reruns_parity_from_recorded_weights(exported_aux: Path):
     result = check_model(exported_aux, batches=[1, 4])
     assert result.parity.passed
-    assert [row.batch for row in result.parity.rows] == [1, 4]
-    assert result.parity.rows[0].metrics.count == len(load_packaged_photos(32))
+    assert [row.batch for row in result.parity.checks] == [1, 4]
+    assert result.parity.checks[0].metrics.count == len(load_packaged_photos(32))
 
 
 def test_check_refuses_other_weights(exported_aux: Path):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def _worst(result):
-    return min(result.parity.rows, key=lambda r: r.metrics.top1_agreement).metrics
+    return min(result.parity.checks, key=lambda r: r.metrics.top1_agreement).metrics
 
 
 def test_fp16_meets_its_bars_on_the_fixture(fp16):

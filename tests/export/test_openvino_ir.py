@@ -43,7 +43,7 @@ def test_the_pair_is_proven_and_carries_gnets_metadata(exported, random64):
 def test_check_accepts_the_ir(exported):
     result = check_model(exported.path, batches=[2])
     assert result.parity.passed and result.parity.precision == "fp32" and result.parity.artifact == "googlenet_fp32.xml"
-    assert [row.batch for row in result.parity.rows] == [2] and result.notes == exported.notes
+    assert [row.batch for row in result.parity.checks] == [2] and result.notes == exported.notes
     with pytest.raises(UsageError, match="only an OpenVINO IR's weights"):
         check_model(exported.path.with_suffix(".bin"))
 
