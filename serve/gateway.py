@@ -94,6 +94,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60  # a client that stops sending mid-request holds a thread this long at most
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and the client's delayed
+        # ACK held every HTTP request about 40 ms (measured: +45 ms at batch 1)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: object) -> None:
         pass  # tritonserver logs requests; the gateway only refuses them
 
@@ -205,6 +211,8 @@ class _Server(ThreadingHTTPServer):
             conn = getattr(self._local, "conn", None)
             if conn is None or conn.port != self.upstream_port:
                 conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=300)
+                conn.connect()
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as above, towards tritonserver
                 self._local.conn = conn
             try:
                 conn.request(method, path, body=body or None, headers=headers)
