@@ -6,10 +6,19 @@ reading the data: ``std::bad_alloc``), and any large POST sent as ``application/
 (curl's default, a segfault in its form parser). It has no option to bound either. So ``gnet serve`` holds
 the public HTTP port itself and forwards to tritonserver's HTTP port on loopback only what cannot hurt it:
 
-* a body with a ``Content-Length`` no larger than the largest valid request (chunked bodies are refused);
-* for inference, a JSON header whose every input shape fits one batch of at most ``max_batch`` images;
+* plain paths only (an absolute URL in the request line would be routed by Triton past these checks), no
+  restricted API (model control, shared memory, trace, logging), and a body only on inference: every other
+  POST, ``generate`` among them (Triton 2.51 parses its JSON recursively), is refused;
+* a body with one ``Content-Length`` no larger than the largest valid request (chunked and compressed bodies
+  are refused);
+* for inference, a JSON header, with no key repeated (Triton reads a repeated key's first copy, Python its
+  last), whose every input shape fits one batch of at most ``max_batch`` images; the checked header length is
+  the one forwarded;
 * always the content type tritonserver's inference protocol uses (JSON, or octet-stream for binary data);
 * Triton's error messages cut to their first line (its python backend appends Python stack frames).
+
+At most :data:`MAX_CONNECTIONS` client connections are served at once; a request is sent to tritonserver once
+(only a kept-alive connection it had closed is retried).
 
 While tritonserver restarts (see :mod:`gnet.serve.service`), requests get 503 with a sentence, so the
 readiness endpoint answers "not ready" instead of a refused connection. The metrics port is a second
@@ -29,14 +38,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from gnet.serve.triton_log import clean_error
 
-INFER_PATH = re.compile(r"^/v2/models/[^/]+(/versions/[^/]+)?/infer/?$")
+INFER_PATH = re.compile(r"^/v2/models/[^/]+(/versions/[^/]+)?/infer$")
+RESTRICTED_PATH = re.compile(r"^/v2/(repository|systemsharedmemory|cudasharedmemory|trace|logging)(/|$)|"
+                             r"^/v2/models/[^/]+(/versions/[^/]+)?/trace(/|$)", re.IGNORECASE)
+"""The APIs tritonserver restricts to its token (model control, shared memory, trace, logging): not public here."""
 HEADER_LENGTH = "Inference-Header-Content-Length"
 JSON_SLACK = 1 << 20
 """Room for a request's JSON header beside its binary data."""
 JSON_BYTES_PER_VALUE = 24
 """What one float may take written as JSON text ("-1.2345678901234567e-05, "): bounds a JSON-data request."""
-OTHER_LIMIT = 1 << 20
 DISCARD_LIMIT = 256 << 20
+MAX_CONNECTIONS = 256
+"""Client connections served at once (each holds a thread); more are closed at once."""
+UPSTREAM_TIMEOUT_S = 300
 """Bodies of every other POST (repository, shared-memory, trace and log requests) are small."""
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te", "trailer",
               "upgrade"}
@@ -85,6 +99,15 @@ class Limits:
                                    f"images ({self.max_values})")
 
 
+def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object, refused when a key repeats: Python keeps the last copy and Triton reads the first, so a
+    repeated "shape" would pass these checks with one value and reach Triton with another."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key appears more than once in one object")
+    return found
+
+
 def _error_body(text: str) -> bytes:
     return json.dumps({"error": text}).encode()
 
@@ -104,19 +127,42 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # tritonserver logs requests; the gateway only refuses them
 
     def do_GET(self) -> None:
-        self._forward(b"")
+        self._handle(read_body=False)
 
     def do_HEAD(self) -> None:
-        self._forward(b"")
+        self._handle(read_body=False)
 
     def do_POST(self) -> None:
+        self._handle(read_body=True)
+
+    def _handle(self, read_body: bool) -> None:
+        self._header_length: str | None = None  # per request: a kept-alive connection serves many
         try:
-            body, content_type = self._body()
+            self._check_route(read_body)
+            body, content_type = self._body() if read_body else (b"", None)
         except Refused as refused:
-            self.close_connection = True  # the unread body must not be taken for the next request
+            self.close_connection = True  # an unread body must not be taken for the next request
             self._reply(refused.status, _error_body(str(refused)))
             return
         self._forward(body, content_type)
+
+    def _check_route(self, is_post: bool) -> None:
+        """Refuse what is not a plain path on this server's public API: an absolute URL (Triton would route it by
+        its path, past these checks), the restricted APIs, every POST but inference (``generate`` parses JSON
+        with a recursive parser), a body on GET/HEAD, and encodings the checks cannot read."""
+        path = self.path.split("?", 1)[0]
+        if not path.startswith("/") or "//" in path or "\\" in path:
+            raise Refused(400, "the request target must be a plain path such as /v2/models/googlenet/infer")
+        if RESTRICTED_PATH.match(path):
+            raise Refused(403, "the model-repository, shared-memory, trace and logging APIs are not served here")
+        if is_post and not INFER_PATH.match(path):
+            raise Refused(405, "only inference (POST /v2/models/NAME/infer) takes a body here")
+        if not is_post and (self.headers.get("Content-Length", "0") not in ("", "0") or "Transfer-Encoding" in self.headers):
+            raise Refused(400, f"a {self.command} request has no body")
+        if self.headers.get("Content-Encoding", "identity").lower() != "identity":
+            raise Refused(415, "send the body uncompressed (no Content-Encoding)")
+        if len(self.headers.get_all(HEADER_LENGTH) or []) > 1 or len(self.headers.get_all("Content-Length") or []) > 1:
+            raise Refused(400, "a length header appears more than once")
 
     def _body(self) -> tuple[bytes, str]:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -125,16 +171,13 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
             raise Refused(400, "the Content-Length header is not a number") from None
-        infer = bool(INFER_PATH.match(self.path.split("?", 1)[0]))
-        limit = self.server.limits.max_body if infer else OTHER_LIMIT
+        limit = self.server.limits.max_body
         if length < 0 or length > limit:
             self._discard(length)
             raise Refused(413, f"a body of {length} bytes is larger than any valid request here ({limit} bytes)")
         body = self.rfile.read(length)
         if len(body) != length:
             raise Refused(400, "the body ended before its Content-Length")
-        if not infer:
-            return body, "application/json"
         return body, self._check_infer(body)
 
     def _discard(self, length: int) -> None:
@@ -153,18 +196,25 @@ class _Handler(BaseHTTPRequestHandler):
         if not 0 < size <= len(body):
             raise Refused(400, f"the {HEADER_LENGTH} header ({size}) is not within the body ({len(body)} bytes)")
         try:
-            header = json.loads(body[:size])
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Refused(400, f"the request is not valid JSON ({exc})") from None
+            header = json.loads(body[:size], object_pairs_hook=_no_repeated_keys)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise Refused(400, f"the request is not valid JSON ({str(exc)[:120]})") from None
         self.server.limits.check_inputs(header)
+        self._header_length = None if declared is None else str(size)
         return "application/json" if declared is None else "application/octet-stream"
 
     def _forward(self, body: bytes, content_type: str | None = None) -> None:
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"content-type", "host"}}
+        dropped = HOP_BY_HOP | {"content-type", "host", "accept-encoding", HEADER_LENGTH.lower()}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
         if content_type is not None:
             headers["Content-Type"] = content_type
+        if self._header_length is not None:
+            headers[HEADER_LENGTH] = self._header_length  # the one value that was checked, never a client's copy
         try:
             status, reply_headers, data = self.server.upstream(self.command, self.path, body, headers)
+        except TimeoutError:
+            self._reply(504, _error_body("the server did not answer in time"))
+            return
         except OSError:
             self._reply(503, _error_body("the server is restarting; retry shortly"))
             return
@@ -198,6 +248,7 @@ class _Server(ThreadingHTTPServer):
         self.limits = limits
         self.upstream_port = 0
         self._local = threading.local()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     def server_bind(self) -> None:
         # HTTPServer's own looks the host's name up in DNS (socket.getfqdn), which can stall the start for seconds
@@ -206,24 +257,43 @@ class _Server(ThreadingHTTPServer):
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
     def upstream(self, method: str, path: str, body: bytes, headers: dict[str, str]):
-        """Send one request to tritonserver on this thread's own kept-alive connection; retried once on a stale one."""
-        for attempt in (1, 2):
-            conn = getattr(self._local, "conn", None)
-            if conn is None or conn.port != self.upstream_port:
-                conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=300)
+        """Send one request to tritonserver on this thread's kept-alive connection. Only a reused connection that the
+        server had closed is retried (once, on a fresh one): a request that may have reached it is never sent twice.
+        OSError while tritonserver is down (``pause``) or does not answer; TimeoutError past the timeout."""
+        if not self.upstream_port:
+            raise OSError("tritonserver is restarting")
+        conn = getattr(self._local, "conn", None)
+        reused = conn is not None and conn.port == self.upstream_port
+        while True:
+            if not reused:
+                conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=UPSTREAM_TIMEOUT_S)
                 conn.connect()
-                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as above, towards tritonserver
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as in setup(), towards tritonserver
                 self._local.conn = conn
             try:
                 conn.request(method, path, body=body or None, headers=headers)
                 reply = conn.getresponse()
                 return reply.status, reply.getheaders(), reply.read()
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as exc:
                 conn.close()
                 self._local.conn = None
-                if attempt == 2:
-                    raise OSError("tritonserver did not answer") from None
-        raise AssertionError("unreachable")
+                stale = reused and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError,
+                                                    ConnectionResetError))
+                if not stale or isinstance(exc, TimeoutError):
+                    raise exc if isinstance(exc, OSError) else OSError(str(exc)) from None
+                reused = False
+
+    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        if not self._slots.acquire(blocking=False):  # a flood of idle connections must not exhaust threads
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class Gateway:
@@ -244,6 +314,11 @@ class Gateway:
         if self._thread is None:
             self._thread = threading.Thread(target=self._server.serve_forever, name="gnet-gateway", daemon=True)
             self._thread.start()
+
+    def pause(self) -> None:
+        """Answer 503 without connecting until ``start`` names tritonserver's new port (a restart's meantime:
+        another process could take the dead server's port)."""
+        self._server.upstream_port = 0
 
     def close(self) -> None:
         if self._thread is not None:

@@ -361,15 +361,17 @@ class TritonService:
             workdir.end_processes(self._workdir.path)
 
     def stop(self) -> None:
-        """Stop the server and the gateway, and remove everything they left."""
-        self._stop_server()
-        for gateway in (self._gateway, self._metrics_gateway):
-            if gateway is not None:
-                gateway.close()
-        self._gateway = self._metrics_gateway = None
-        if self._workdir is not None:
-            self.leaked_shm = self._workdir.remove()
-            self._workdir = None
+        """Stop the server and the gateways, and remove everything they left (each step even if one before failed)."""
+        try:
+            self._stop_server()
+        finally:
+            for gateway in (self._gateway, self._metrics_gateway):
+                if gateway is not None:
+                    gateway.close()
+            self._gateway = self._metrics_gateway = None
+            if self._workdir is not None:
+                self.leaked_shm = self._workdir.remove()
+                self._workdir = None
 
     def __enter__(self) -> TritonService:
         self.start()
@@ -390,6 +392,9 @@ class TritonService:
                                "" if self.config.log_file else "run again with --log-file FILE to keep Triton's log")
         self.restarts.append(why)
         self.log(f"the Triton server stopped ({why}); restarting it")
+        for gateway in (self._gateway, self._metrics_gateway):
+            if gateway is not None:
+                gateway.pause()
         self._stop_server()
         if self._workdir is not None:
             workdir.remove_shm(self._workdir.shm_prefix)

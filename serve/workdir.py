@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -78,15 +79,25 @@ def end_processes(folder: Path) -> list[int]:
     return ended
 
 
+SHM_PREFIX = re.compile(r"^gnet_triton_\d+_[0-9a-f]{8}_$")
+"""What a shared-memory prefix gnet wrote looks like: a planted ``owner.json`` cannot name another program's."""
+
+
 def _owner(folder: Path) -> tuple[int, str] | None:
-    """(pid, shared-memory prefix) of a server folder: from ``owner.json``, else from its name (a start stopped
-    between making the folder and writing the file); None when neither says."""
+    """(pid, shared-memory prefix) of a server folder of this user: from ``owner.json``, else from its name (a start
+    stopped between making the folder and writing the file); None when neither says, or another user owns it."""
+    try:
+        if folder.stat().st_uid != os.getuid():
+            return None
+    except OSError:
+        return None
     try:
         owner = json.loads((folder / OWNER_FILE).read_text())
-        return int(owner["pid"]), str(owner["shm_prefix"])
+        pid, prefix = int(owner["pid"]), str(owner["shm_prefix"])
+        return pid, prefix if SHM_PREFIX.match(prefix) else ""
     except (OSError, ValueError, KeyError, TypeError):
-        pid = folder.name[len(PREFIX):].split("-", 1)[0]
-        return (int(pid), "") if pid.isdigit() else None
+        pid_text = folder.name[len(PREFIX):].split("-", 1)[0]
+        return (int(pid_text), "") if pid_text.isdigit() else None
 
 
 def remove_stale(root: Path | None = None) -> list[Path]:

@@ -100,6 +100,60 @@ def test_a_request_that_killed_the_server_is_refused_and_the_next_is_answered(se
         assert float(np.abs(client.infer(images[:1]) - reference[:1]).max()) <= 1e-5
 
 
+def _raw(url: str, method: str, target: str, body: bytes = b"", headers: list[tuple[str, str]] = ()) -> tuple[int, str]:
+    """One request exactly as written (an absolute URL, a repeated header), over http.client."""
+    import http.client
+
+    host, port = url.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for key, value in headers:
+            conn.putheader(key, value)
+        if body or method == "POST":
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
+        reply = conn.getresponse()
+        return reply.status, reply.read().decode()
+    finally:
+        conn.close()
+
+
+BOMB_SHAPE = [4096, 3, 100000, 100000]
+SNEAKS = {  # what a review found could still reach tritonserver past the first gateway → (request, status, words)
+    "repeated shape key": (("POST", "/v2/models/googlenet/infer",
+                            b'{"inputs":[{"name":"input","datatype":"FP32","shape":[4096,3,100000,100000],'
+                            b'"shape":[1,3,64,64],"data":[0]}]}', [("Content-Type", "application/json")]),
+                           400, "a key appears more than once"),
+    "absolute URL": (("POST", "http://x/v2/models/googlenet/infer", _json_request(BOMB_SHAPE, [0.0]), []),
+                     400, "must be a plain path"),
+    "generate endpoint": (("POST", "/v2/models/googlenet/generate", b"[" * 100_000, []),
+                          405, "only inference"),
+    "deeply nested JSON": (("POST", "/v2/models/googlenet/infer", b"[" * 100_000, []), 400, "not valid JSON"),
+    "restricted API": (("POST", "/v2/repository/index", b"{}", []), 403, "not served here"),
+    "restricted API read": (("GET", "/v2/logging", b"", []), 403, "not served here"),
+    "GET with a body": (("GET", "/v2/health/ready", b"x" * 10, []), 400, "has no body"),
+    "compressed body": (("POST", "/v2/models/googlenet/infer", b"{}", [("Content-Encoding", "gzip")]),
+                        415, "uncompressed"),
+    "two header lengths": (("POST", "/v2/models/googlenet/infer", b'{"inputs":[]}' + b"\0" * 8,
+                            [("Inference-Header-Content-Length", "13"), ("Inference-Header-Content-Length", "21")]),
+                           400, "appears more than once"),
+}
+
+
+@pytest.mark.timeout(300)
+@needs_serving()
+@pytest.mark.parametrize("case", list(SNEAKS))
+def test_what_could_sneak_past_the_gateway_is_refused_and_the_next_request_answered(service, images, reference, case):
+    (method, target, body, headers), status, words = SNEAKS[case]
+    pid = service.pid
+    code, text = _raw(service.http_url, method, target, body, headers)
+    assert code == status and words in json.loads(text)["error"], text
+    assert service.pid == pid and service.alive()
+    with Client(service.http_url, "http") as client:
+        assert float(np.abs(client.infer(images[:1]) - reference[:1]).max()) <= 1e-5
+
+
 @pytest.mark.timeout(300)
 @needs_serving()
 def test_a_json_request_through_the_gateway_is_answered_like_a_binary_one(service, images, reference):
