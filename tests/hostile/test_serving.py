@@ -326,3 +326,19 @@ def test_serving_a_tensorrt_rtx_plan_names_the_onnx_not_triton_repo(tmp_path: Pa
     result = invoke("serve", str(plan))
     assert_one_sentence_failure(result, "a TensorRT-RTX plan, which no Triton backend runs", "serve the ONNX")
     assert "triton-repo" not in result.output
+
+
+def test_a_planted_owner_file_cannot_make_the_clean_up_remove_anothers_shared_memory(tmp_path: Path):
+    """A review found: any local user could plant owner.json with a dead pid and another program's prefix."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    victim = workdir.SHM / f"psm_gnet_test_{os.getpid()}"
+    victim.write_bytes(b"not gnet's")
+    planted = tmp_path / f"{workdir.PREFIX}{dead.pid}-zzz"
+    planted.mkdir()
+    (planted / workdir.OWNER_FILE).write_text(json.dumps({"pid": dead.pid, "shm_prefix": "psm_"}))
+    try:
+        assert workdir.remove_stale(tmp_path) == [planted]  # the dead owner's folder goes
+        assert victim.exists()  # the region it named does not: not a prefix gnet writes
+    finally:
+        victim.unlink(missing_ok=True)
