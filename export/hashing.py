@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,8 +45,6 @@ def record_path(derived: Path) -> Path:
 
 def write_record(derived: Path, source: Path) -> None:
     """Record the SHA-256 of ``derived`` and of the ``source`` it was made from (atomically)."""
-    import json
-
     from gnet.atomic import write_text_atomic
 
     record = {"sha256": sha256_file(derived), "source": source.name, "source_sha256": sha256_file(source)}
@@ -55,7 +54,6 @@ def write_record(derived: Path, source: Path) -> None:
 def record_matches(derived: Path, source: Path) -> bool:
     """True when ``derived`` and ``source`` are still the files :func:`write_record` recorded (an edited, truncated
     or replaced file on either side is not reused)."""
-    import json
 
     try:
         record = json.loads(record_path(derived).read_text())

@@ -16,7 +16,7 @@ raises :class:`gnet.errors.GnetError` (one sentence) on bad input, as the comman
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +110,11 @@ class BenchResult:
     """What :func:`benchmark` measured: ``doc`` is ``gnet-bench --json``'s document."""
 
     doc: dict[str, Any]
-    rows: list[dict[str, Any]] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.rows = list(self.doc["rows"])
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The measured rows (what did not run is ``doc["unavailable"]``)."""
+        return list(self.doc["rows"])
 
     def table(self, width: int | None = None) -> str:
         """The table ``gnet-bench`` prints, as text."""

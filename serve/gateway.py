@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import re
 import socket
 import threading
@@ -51,7 +52,6 @@ DISCARD_LIMIT = 256 << 20
 MAX_CONNECTIONS = 256
 """Client connections served at once (each holds a thread); more are closed at once."""
 UPSTREAM_TIMEOUT_S = 300
-"""Bodies of every other POST (repository, shared-memory, trace and log requests) are small."""
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te", "trailer",
               "upgrade"}
 
@@ -91,9 +91,7 @@ class Limits:
             if shape and shape[0] > self.max_batch:
                 raise Refused(400, f"a batch of {shape[0]} is over this server's maximum of {self.max_batch}; "
                                    "split it into smaller requests")
-            values = 1
-            for d in shape:
-                values *= d
+            values = math.prod(shape)
             if values > self.max_values:
                 raise Refused(400, f"shape {shape} holds {values} values, more than a batch of {self.max_batch} "
                                    f"images ({self.max_values})")

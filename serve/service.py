@@ -48,7 +48,9 @@ and changing trace or log files are not for clients. Inference, health, metadata
 metrics stay open."""
 
 
-ARTIFACT_SUFFIXES = {".onnx", ".plan", ".xml", ".bin", ".json", ".pt", ".pth", ".data"}
+ARTIFACT_SUFFIXES = {".onnx", defaults.PLAN_SUFFIX, defaults.IR_SUFFIX, defaults.IR_WEIGHTS_SUFFIX,
+                     defaults.MANIFEST_SUFFIX, ".pt", ".pth", ".data"}
+"""What a ``--log-file`` must not be named like: gnet's artifacts and their weights (a log would overwrite one)."""
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -346,6 +348,9 @@ class TritonService:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def _gateways(self) -> list[Gateway]:
+        return [g for g in (self._gateway, self._metrics_gateway) if g is not None]
+
     def _stop_server(self) -> None:
         """SIGTERM, then SIGKILL past the exit timeout; then any python-backend stub it left (issue 19 #16)."""
         process, self._process = self._process, None
@@ -365,9 +370,8 @@ class TritonService:
         try:
             self._stop_server()
         finally:
-            for gateway in (self._gateway, self._metrics_gateway):
-                if gateway is not None:
-                    gateway.close()
+            for gateway in self._gateways():
+                gateway.close()
             self._gateway = self._metrics_gateway = None
             if self._workdir is not None:
                 self.leaked_shm = self._workdir.remove()
@@ -392,9 +396,8 @@ class TritonService:
                                "" if self.config.log_file else "run again with --log-file FILE to keep Triton's log")
         self.restarts.append(why)
         self.log(f"the Triton server stopped ({why}); restarting it")
-        for gateway in (self._gateway, self._metrics_gateway):
-            if gateway is not None:
-                gateway.pause()
+        for gateway in self._gateways():
+            gateway.pause()
         self._stop_server()
         if self._workdir is not None:
             workdir.remove_shm(self._workdir.shm_prefix)

@@ -26,6 +26,7 @@ from gnet.atomic import process_alive
 
 PREFIX = "gnet-triton-"
 OWNER_FILE = "owner.json"
+SHM_BASE = "gnet_triton_"
 SHM = Path("/dev/shm")
 
 
@@ -79,7 +80,7 @@ def end_processes(folder: Path) -> list[int]:
     return ended
 
 
-SHM_PREFIX = re.compile(r"^gnet_triton_\d+_[0-9a-f]{8}_$")
+SHM_PREFIX = re.compile(rf"^{SHM_BASE}\d+_[0-9a-f]{{8}}_$")
 """What a shared-memory prefix gnet wrote looks like: a planted ``owner.json`` cannot name another program's."""
 
 
@@ -121,7 +122,7 @@ def create(root: Path | None = None) -> Workdir:
     remove_stale(root)
     path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=root))
     try:
-        workdir = Workdir(path, f"gnet_triton_{os.getpid()}_{secrets.token_hex(4)}_")
+        workdir = Workdir(path, f"{SHM_BASE}{os.getpid()}_{secrets.token_hex(4)}_")  # the form SHM_PREFIX matches
         (path / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "shm_prefix": workdir.shm_prefix}))
     except BaseException:  # SIGTERM (the CLI's exception) or a full disk between the two steps
         shutil.rmtree(path, ignore_errors=True)
