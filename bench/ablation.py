@@ -93,9 +93,9 @@ def measure(config: Any, progress: Any, precisions: list[str], build: Build, tit
     ``title`` heads the table; ``reference`` names the configuration the others are divided by."""
     from pathlib import Path
 
-    from gnet.bench.artifact_store import ArtifactStore
-    from gnet.export.api import parity_images
+    from gnet.checks.images import parity_images
     from gnet.export.weights_choice import choose_weights
+    from gnet.pipeline import ArtifactStore
 
     config.check()
     batches = sorted(set(config.batches))

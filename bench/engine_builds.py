@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gnet.bench.plans import ensure_plan
 from gnet.defaults import PRECISIONS
 from gnet.errors import GnetError
+from gnet.pipeline import ensure_plan
 
 RUNTIME = "tensorrt-rtx"
 BACKEND = "trt-rtx"

@@ -133,7 +133,7 @@ def collect(argv: list[str] | None = None) -> dict[str, Any]:
 def openvino_info() -> dict[str, Any] | None:
     """OpenVINO's version, its name for the CPU, and what it says the CPU can do (OPTIMIZATION_CAPABILITIES:
     BF16 there is what gives a bf16 row); None without OpenVINO, and never raises."""
-    from gnet.export.openvino_runtime import environment, reason
+    from gnet.openvino_ir.runtime import environment, reason
 
     try:
         return environment()

@@ -7,13 +7,14 @@ then for each batch size check its parity on the real images and time it, end to
 
 from __future__ import annotations
 
+import time
+
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gnet.bench import environment
-from gnet.bench.artifact_store import ArtifactStore
 from gnet.bench.config import BenchConfig
 from gnet.bench.engine_builds import engine_builds, wanted
 from gnet.bench.progress import Progress, Silent
@@ -21,9 +22,10 @@ from gnet.bench.results import END_TO_END, ON_DEVICE, Row, Unavailable, document
 from gnet.bench.runners import PrepareContext, Runner, discover, parse_backends, parse_precisions
 from gnet.bench.stats import summarize, throughput
 from gnet.bench.timing import Timing, time_end_to_end, time_on_device
+from gnet.checks.images import ImageSet
+from gnet.checks.parity import ParityCheck
 from gnet.errors import ArtifactError, GnetError, first_line
-from gnet.export.images import ImageSet
-from gnet.export.parity import ParityCheck
+from gnet.pipeline import ArtifactStore
 
 
 def _reason(exc: BaseException) -> str:
@@ -38,8 +40,8 @@ def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: i
 
     ``trained=False`` (seeded random weights) judges reduced precisions on their error bounds only.
     """
-    from gnet.export.metrics import compare_logits
-    from gnet.export.tolerances import tolerance_for
+    from gnet.checks.metrics import compare_logits
+    from gnet.checks.tolerances import tolerance_for
 
     outputs = []
     for start in range(0, len(images), batch):
@@ -65,7 +67,7 @@ def _fp16_range(runner: Runner, images: ImageSet) -> list[str]:
     stat = Path(path).stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size, images.source, len(images))
     if key not in _OVERFLOWS:
-        from gnet.export.diagnosis import first_overflow
+        from gnet.checks.diagnosis import first_overflow
 
         overflow = first_overflow(path, images)
         _OVERFLOWS[key] = f"leaves FP16's range: {overflow.sentence()}" if overflow else ""
@@ -114,8 +116,9 @@ def concurrent_rows(runner: Runner, timed_images: np.ndarray, classes: int, pari
 
 
 def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, reference: np.ndarray,
-                   config: BenchConfig, progress: Progress) -> list[Row]:
-    """Prepare one runner and produce its rows for every batch size; the runner is always closed."""
+                   config: BenchConfig, progress: Progress, started: float | None = None) -> list[Row]:
+    """Prepare one runner and produce its rows for every batch size; the runner is always closed. Each row records
+    its parity time and, given the run's ``started`` (``time.perf_counter()``), when its timing ended."""
     rows: list[Row] = []
     ios = [END_TO_END] + ([ON_DEVICE] if config.on_device and runner.supports_stages else [])
     try:
@@ -124,7 +127,9 @@ def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, refere
             progress.row(f"{runner.name} {runner.precision} batch {batch}: preparing")
             runner.prepare_batch(batch)
             progress.row(f"{runner.name} {runner.precision} batch {batch}: parity on {len(images)} images")
+            parity_start = time.perf_counter()
             parity = run_parity(runner, images, reference, batch, trained=ctx.loaded.trained)
+            parity_s = time.perf_counter() - parity_start
             timed_images = images.tile(batch)
             if runner.supports_concurrency:
                 rows.extend(concurrent_rows(runner, timed_images, reference.shape[1], parity, config, progress))
@@ -133,6 +138,8 @@ def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, refere
                 progress.row(f"{runner.name} {runner.precision} batch {batch} {io}: timing")
                 timing = (time_end_to_end if io == END_TO_END else time_on_device)(runner, timed_images, config.timing, progress.tick)
                 rows.append(_row(runner, batch, io, timing, parity))
+                rows[-1].parity_s = parity_s
+                rows[-1].finished_s = None if started is None else time.perf_counter() - started
                 progress.row_done()
     finally:
         runner.close()
@@ -140,7 +147,7 @@ def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, refere
 
 
 def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, reference: np.ndarray,
-                 config: BenchConfig, progress: Progress, unavailable: list[Unavailable]) -> list[Row]:
+                 config: BenchConfig, progress: Progress, unavailable: list[Unavailable], started: float) -> list[Row]:
     """Every runner's rows; one backend failing must not lose every other row (it joins ``unavailable``)."""
     total = sum(len(config.batches) * (len(config.concurrency) if r.supports_concurrency else
                                        2 if config.on_device and r.supports_stages else 1) for r in runners)
@@ -148,7 +155,7 @@ def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, r
     rows: list[Row] = []
     for runner in runners:
         try:
-            rows.extend(measure_runner(runner, ctx, images, reference, config, progress))
+            rows.extend(measure_runner(runner, ctx, images, reference, config, progress, started))
         except Exception as exc:  # noqa: BLE001 - recorded with its reason, shown in every report
             stage = "artifact" if isinstance(exc, ArtifactError) else "run"
             unavailable.append(Unavailable(runner.backend, runner.variant, runner.precision, _reason(exc), stage))
@@ -158,10 +165,11 @@ def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, r
 
 def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and return the results document (see ``results.schema.json``)."""
-    from gnet.export.api import parity_images
+    from gnet.checks.images import parity_images
     from gnet.export.weights import torch_logits
     from gnet.export.weights_choice import choose_weights
 
+    started = time.perf_counter()
     progress = progress or Silent()
     config.check()
     config.check_memory()
@@ -178,10 +186,16 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
     progress.message(f"parity images: {len(images)} from {images.source}"
                      + (" (with labels)" if images.labels is not None else ""))
 
+    reference_s = time.perf_counter() - started
     env = environment.collect(argv)  # before the runs: the load average then shows what else is running
     store = ArtifactStore(loaded, Path(config.artifacts), config.size, progress)
     ctx = PrepareContext(loaded=loaded, image_size=config.size, threads=config.threads, artifact=store,
                          batches=list(config.batches))
-    rows = _measure_all(runners, ctx, images, reference, config, progress, unavailable)
+    rows = _measure_all(runners, ctx, images, reference, config, progress, unavailable, started)
+    builds_start = time.perf_counter()
     builds = engine_builds(precisions, store, list(config.batches), progress.message) if wanted(backends) else None
-    return document(config, backends, precisions, chosen, config.size, images, env, rows, unavailable, builds)
+    timeline = {"reference_s": reference_s, "first_row_s": min((r.finished_s for r in rows if r.finished_s), default=None),
+                "total_s": time.perf_counter() - started, "artifacts": dict(store.seconds)}
+    if builds is not None:
+        timeline["engine_builds_s"] = time.perf_counter() - builds_start
+    return document(config, backends, precisions, chosen, config.size, images, env, rows, unavailable, builds, timeline)

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gnet.atomic import write_text_atomic
-from gnet.bench.results import FORMAT
-from gnet.bench.results import validate
+from gnet.bench.results import FORMAT, validate
 from gnet.errors import GnetError, first_line
 
 CSV_COLUMNS = (

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from gnet.bench.best_cpu import summarize_best_cpu
 from gnet.bench.stats import CV_WARNING, LatencyStats
-from gnet.export.tolerances import TOLERANCES
+from gnet.checks.tolerances import TOLERANCES
 from gnet.json_schema import schema_errors
 
 if TYPE_CHECKING:
     from gnet.bench.config import BenchConfig
-    from gnet.export.images import ImageSet
-    from gnet.export.parity import ParityCheck
+    from gnet.checks.images import ImageSet
+    from gnet.checks.parity import ParityCheck
     from gnet.export.weights_choice import ChosenWeights
 
 SCHEMA_FILE = "results.schema.json"
@@ -55,6 +55,8 @@ class Row:
     concurrency: int | None = None  # served rows: clients at once
     failed_requests: int = 0
     request_errors: list[str] = field(default_factory=list)
+    parity_s: float | None = None  # running the parity images through the row's runner
+    finished_s: float | None = None  # seconds from the run's start to this row's last timed iteration
 
     def to_dict(self) -> dict[str, Any]:
         served = {} if self.concurrency is None else {
@@ -81,6 +83,8 @@ class Row:
             "notes": list(self.notes),
             "speedup": {},
             **served,
+            **({"parity_s": self.parity_s} if self.parity_s is not None else {}),
+            **({"finished_s": self.finished_s} if self.finished_s is not None else {}),
         }
 
 
@@ -152,13 +156,17 @@ def _config(config: BenchConfig, backends: list[tuple[str, str | None]], precisi
 def document(config: BenchConfig, backends: list[tuple[str, str | None]], precisions: list[str],
              chosen: ChosenWeights, image_size: int, images: ImageSet, environment: dict[str, Any],
              rows: list[Row], unavailable: list[Unavailable],
-             engine_builds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+             engine_builds: list[dict[str, Any]] | None = None,
+             timeline: dict[str, Any] | None = None) -> dict[str, Any]:
     """The results document every report reads (see ``results.schema.json``); ``engine_builds`` (optional):
-    what building each precision's TensorRT-RTX plan cost here (``gnet.bench.engine_builds``)."""
+    what building each precision's TensorRT-RTX plan cost here (``gnet.bench.engine_builds``); ``timeline``
+    (optional): where the run's wall-clock time went (see :class:`gnet.bench.harness.Timeline`)."""
     loaded = chosen.loaded
     row_dicts = [row.to_dict() for row in rows]
     add_speedups(row_dicts)
     extra = {"engine_builds": engine_builds} if engine_builds is not None else {}
+    if timeline is not None:
+        extra["timeline"] = timeline
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -21,13 +21,13 @@ from gnet.engines import manifest as manifest_mod
 from gnet.engines.build_config import builder_config, write_timing_cache
 from gnet.engines.build_inputs import BuildInputs, BuildOptions, prepare
 from gnet.engines.cuda_binding import CudaBinding, DeviceInfo
+from gnet.engines.editions import RUNTIMES, TENSORRT_RTX, Edition
 from gnet.engines.engine_io import TensorSpec, network_specs, tensor_specs
 from gnet.engines.network import ParsedNetwork, parse_network
 from gnet.engines.network_proof import prove_network
 from gnet.engines.precision_proof import PrecisionReport, inspect_engine, judge
 from gnet.engines.proofs import RTX_NO_INSPECTOR, Proofs
 from gnet.engines.rtx_targets import CURRENT
-from gnet.engines.editions import RUNTIMES, TENSORRT_RTX, RuntimeSpec
 from gnet.engines.trt_import import choose_runtime
 from gnet.engines.trt_logger import first_error, logger_for, mark, since
 from gnet.errors import GnetError, NotAvailable
@@ -47,7 +47,7 @@ class BuildResult:
     precision: Proofs
     seconds: float
     timing_cache: Path | None
-    spec: RuntimeSpec
+    spec: Edition
     warnings: list[str] = field(default_factory=list)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from gnet import defaults
 from gnet.atomic import ensure_writable_dir
-from gnet.engines.editions import RuntimeSpec, refuse_options
+from gnet.engines.editions import Edition, refuse_options
 from gnet.errors import GnetError, UsageError
 
 
@@ -61,11 +61,11 @@ class BuildOptions:
         }
         return [name for name, chosen in found.items() if chosen]
 
-    def check_runtime(self, spec: RuntimeSpec) -> None:
+    def check_runtime(self, spec: Edition) -> None:
         """Refuse, before anything is built, an option ``spec`` does not have."""
         refuse_options(spec, self.chosen())
 
-    def to_manifest(self, spec: RuntimeSpec, timing_cache: Path | None) -> dict[str, Any]:
+    def to_manifest(self, spec: Edition, timing_cache: Path | None) -> dict[str, Any]:
         """The options as the manifest's ``build.options`` records them (only those the edition has)."""
         out: dict[str, Any] = {
             "min_batch": self.min_batch, "opt_batch": self.opt_batch, "max_batch": self.max_batch,
@@ -93,7 +93,7 @@ class BuildInputs:
     input_name: str
     input_shape: tuple[int | None, ...]  # None marks a dynamic dimension
     timing_cache: Path | None
-    spec: RuntimeSpec
+    spec: Edition
 
     def profile(self, options: BuildOptions) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """(min, opt, max) input shapes: the batch from the options, the rest from the ONNX."""
@@ -129,10 +129,10 @@ def _input_of(model: Any, onnx: Path) -> tuple[str, tuple[int | None, ...]]:
     return inputs[0].name, shape
 
 
-def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOptions, spec: RuntimeSpec) -> BuildInputs:
+def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOptions, spec: Edition) -> BuildInputs:
     """Validate the ONNX and the options for ``spec``; nothing here needs TensorRT or a GPU."""
+    from gnet.checks.ort import load_onnx
     from gnet.export import metadata
-    from gnet.export.ort import load_onnx
 
     onnx = Path(onnx_path)
     model = load_onnx(onnx)

@@ -17,7 +17,7 @@ from gnet.errors import UsageError
 
 
 @dataclass(frozen=True)
-class RuntimeSpec:
+class Edition:
     """One TensorRT edition: how to import it, what it can do, and what its files are called."""
 
     name: str  # the --runtime value and the manifest's "runtime"
@@ -43,7 +43,7 @@ class RuntimeSpec:
 
 SHARED_OPTIONS = frozenset({"workspace_mib", "opt_level", "allow_mixed"})
 
-TENSORRT = RuntimeSpec(
+TENSORRT = Edition(
     name="tensorrt", label="TensorRT", module="tensorrt", min_version=(10, 12),
     min_version_why="gnet builds strongly typed networks, which need TensorRT 10.12 or newer",
     install='pip install "tensorrt>=10.12" "cuda-python>=12.6.1"',
@@ -52,7 +52,7 @@ TENSORRT = RuntimeSpec(
     why_not={"compute_capabilities": "data-centre TensorRT builds for the GPU it runs on (use --hardware-compat "
                                      "to widen that)"},
 )
-TENSORRT_RTX = RuntimeSpec(
+TENSORRT_RTX = Edition(
     name="tensorrt-rtx", label="TensorRT-RTX", module="tensorrt_rtx", min_version=(1, 7),
     min_version_why="gnet is tested with TensorRT-RTX 1.7 (engine validity, runtime cache and CUDA graphs included)",
     install='pip install "tensorrt-rtx>=1.7,<2"',
@@ -73,7 +73,7 @@ OPTION_FLAGS = {"hardware_compat": "--hardware-compat", "version_compatible": "-
                 "timing_cache": "--timing-cache", "compute_capabilities": "--compute-capability"}
 
 
-def spec_for(name: str) -> RuntimeSpec:
+def spec_for(name: str) -> Edition:
     """The edition a manifest's ``runtime`` or an explicit ``--runtime`` names."""
     try:
         return RUNTIMES[name]
@@ -81,7 +81,7 @@ def spec_for(name: str) -> RuntimeSpec:
         raise UsageError(f"unknown runtime {name!r}", remedy=f"use one of {', '.join(defaults.RUNTIMES)}") from None
 
 
-def refuse_options(spec: RuntimeSpec, chosen: list[str]) -> None:
+def refuse_options(spec: Edition, chosen: list[str]) -> None:
     """Refuse, in one sentence, the first option in ``chosen`` (BuildOptions fields set away from their
     defaults) that ``spec`` does not have: an option is never silently ignored."""
     for option in chosen:

@@ -56,7 +56,7 @@ def _onnxruntime_rows() -> list[InfoRow]:
 
 def _cpu_rows() -> list[InfoRow]:
     """The CPU and its vector extensions (what the CPU figures depend on), and OpenVINO's view of it."""
-    from gnet.export import openvino_runtime
+    from gnet.openvino_ir import runtime as openvino_runtime
     from gnet.system import cpu_model, vector_extensions
 
     rows = [InfoRow("CPU", f"{cpu_model()} ({vector_extensions()})")]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gnet.engines.editions import RuntimeSpec
+from gnet.engines.editions import Edition
 from gnet.engines.trt_import import strongly_typed_flags
 from gnet.errors import GnetError
 
@@ -48,7 +48,7 @@ def _field(error: Any, name: str) -> str:
         return ""
 
 
-def parse_error(spec: RuntimeSpec, onnx: Path, errors: list[Any]) -> GnetError:
+def parse_error(spec: Edition, onnx: Path, errors: list[Any]) -> GnetError:
     """One typed error from the parser's first error: the node's name and operator when it has them."""
     what = f"{spec.label} cannot parse {onnx}"
     if not errors:
@@ -71,7 +71,7 @@ def parse_error(spec: RuntimeSpec, onnx: Path, errors: list[Any]) -> GnetError:
     return GnetError(what, why, "gnet export writes graphs TensorRT parses: export the model again with it")
 
 
-def parse_network(trt: Any, spec: RuntimeSpec, logger: Any, onnx: Path) -> ParsedNetwork:
+def parse_network(trt: Any, spec: Edition, logger: Any, onnx: Path) -> ParsedNetwork:
     """``onnx`` parsed into a strongly typed network, or a GnetError naming the first failing node."""
     builder = trt.Builder(logger)
     network = builder.create_network(strongly_typed_flags(trt))

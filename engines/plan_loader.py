@@ -15,7 +15,7 @@ from typing import Any
 from gnet.engines import manifest as manifest_mod
 from gnet.engines import rtx_runtime
 from gnet.engines.cuda_binding import DeviceInfo
-from gnet.engines.editions import RuntimeSpec, spec_for
+from gnet.engines.editions import Edition, spec_for
 from gnet.engines.trt_logger import first_error, logger_for, mark
 from gnet.errors import GnetError
 
@@ -25,7 +25,7 @@ class LoadedPlan:
     """A deserialized plan and its execution context (destroy in the order context, engine, runtime)."""
 
     trt: Any
-    spec: RuntimeSpec
+    spec: Edition
     runtime: Any
     engine: Any
     context: Any
@@ -33,7 +33,7 @@ class LoadedPlan:
     runtime_graphs: bool = False  # TensorRT-RTX captures CUDA graphs itself
 
 
-def read_manifest(plan: Path) -> tuple[dict[str, Any], RuntimeSpec]:
+def read_manifest(plan: Path) -> tuple[dict[str, Any], Edition]:
     """The plan's manifest (read first: refuse before touching the plan) and the edition it names."""
     manifest_path = manifest_mod.manifest_path_for(plan)
     doc = manifest_mod.read(manifest_path)
@@ -55,7 +55,7 @@ def read_plan(plan: Path, doc: dict[str, Any], verify_hash: bool) -> bytes:
     return data
 
 
-def load_plan(trt: Any, spec: RuntimeSpec, plan: Path, doc: dict[str, Any], device: DeviceInfo, *,
+def load_plan(trt: Any, spec: Edition, plan: Path, doc: dict[str, Any], device: DeviceInfo, *,
               verify_hash: bool = True, cuda_graphs: bool = False, runtime_cache: Path | None = None,
               warnings: list[str] | None = None) -> LoadedPlan:
     """Check the plan against this machine, deserialize it and open one execution context."""

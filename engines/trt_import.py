@@ -10,7 +10,7 @@ import re
 from types import ModuleType
 
 from gnet import defaults
-from gnet.engines.editions import AUTO_ORDER, TENSORRT, TENSORRT_RTX, RuntimeSpec, spec_for
+from gnet.engines.editions import AUTO_ORDER, TENSORRT, TENSORRT_RTX, Edition, spec_for
 from gnet.errors import GnetError, NotAvailable, UsageError, first_line
 
 INSTALL_COMMAND = TENSORRT.install
@@ -27,7 +27,7 @@ def version_text(version: tuple[int, ...]) -> str:
     return ".".join(str(v) for v in version)
 
 
-def import_runtime(spec: RuntimeSpec) -> ModuleType:
+def import_runtime(spec: Edition) -> ModuleType:
     """Return the edition's module, or raise NotAvailable naming what is missing and how to install it.
 
     The import happens here, never at module import time; tests install a strict double as
@@ -51,7 +51,7 @@ def import_tensorrt() -> ModuleType:
     return import_runtime(TENSORRT)
 
 
-def check_version(trt: ModuleType, spec: RuntimeSpec = TENSORRT) -> tuple[int, ...]:
+def check_version(trt: ModuleType, spec: Edition = TENSORRT) -> tuple[int, ...]:
     """Refuse an edition older than its floor in the table."""
     raw = getattr(trt, "__version__", "")
     version = parse_version(raw)
@@ -64,7 +64,7 @@ def check_version(trt: ModuleType, spec: RuntimeSpec = TENSORRT) -> tuple[int, .
     return version
 
 
-def choose_runtime(choice: str) -> tuple[RuntimeSpec, ModuleType]:
+def choose_runtime(choice: str) -> tuple[Edition, ModuleType]:
     """``--runtime auto|tensorrt|tensorrt-rtx`` → (spec, module).
 
     auto: data-centre TensorRT if it imports, else TensorRT-RTX, else one NotAvailable naming both causes.

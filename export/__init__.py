@@ -1,9 +1,7 @@
-"""PyTorch → ONNX, then ONNX → ONNX in another precision (docs/design.md, stage ``export/``).
+"""PyTorch → ONNX (docs/design.md, stage ``export/``).
 
 ``weights`` and ``weights_choice`` load GoogLeNet's weights, ``folding`` folds BatchNorm and
-``transform_input``, ``onnx_export`` writes the checked FP32 ONNX, ``convert`` makes the FP16
-(``fp16``) and INT8 (``calibration``, ``quantize``, ``qdq_rules``) graphs from it, ``images``,
-``reference``, ``metrics``, ``tolerances`` and ``parity`` prove each artifact against PyTorch,
-``sqnr`` shows where INT8 hurts, ``fixture`` trains the test network, and ``api`` is what the
-commands call.
+``transform_input``, ``onnx_export`` writes the checked FP32 ONNX, ``metadata`` and ``hashing`` record what
+each file is, ``fixture`` trains the test network, and ``api`` is
+what the pipeline calls (the FP32 export, then the precision stage, each artifact made once and reused).
 """

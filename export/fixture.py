@@ -28,9 +28,9 @@ import torch
 import torch.nn.functional as F
 
 from gnet.atomic import atomic_output
+from gnet.checks.images import load_digits_set
 from gnet.defaults import FIXTURE_CHECKPOINT, FIXTURE_FULL_SIZE, FIXTURE_IMAGE_SIZE, fixture_path
 from gnet.errors import GnetError
-from gnet.export.images import load_digits_set
 from gnet.export.weights import build_googlenet, load_weights
 
 FIXTURE_SEED = 0
@@ -109,14 +109,14 @@ def _train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batches: li
 
 
 def _inputs(split: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    # Channels-last: oneDNN trains GoogLeNet about 1.7x faster on a CPU this way (numerics depend on it).
+    # Channels-last: oneDNN trains GoogLeNet faster on a CPU this way (docs/fixture.md; numerics depend on it).
     images = load_digits_set(split, size)
     return torch.from_numpy(images.data).contiguous(memory_format=torch.channels_last), torch.from_numpy(images.labels)
 
 
 def held_out_accuracy(model: torch.nn.Module, image_size: int) -> tuple[float, int]:
     """(accuracy, distinct classes answered) on the 540 held-out digits at ``image_size``; channels-last, as trained
-    (about 1.5x faster at 224 px than NCHW here), and the model handed back as it came."""
+    (faster than NCHW: docs/fixture.md), and the model handed back as it came."""
     held_out = load_digits_set("eval", image_size)
     model = model.eval().to(memory_format=torch.channels_last)
     answers = []

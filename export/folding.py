@@ -23,7 +23,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from torchvision.models import GoogLeNet
 from torchvision.models.googlenet import BasicConv2d
 
-from gnet.export.images import IMAGENET_MEAN, IMAGENET_STD
+from gnet.checks.images import IMAGENET_MEAN, IMAGENET_STD
 from gnet.export.weights_checks import check_finite
 
 

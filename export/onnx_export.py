@@ -18,14 +18,13 @@ import torchvision
 
 import gnet
 from gnet.atomic import atomic_output, ensure_writable_dir, scratch_dir
+from gnet.checks.images import ImageSet, Preprocessing
+from gnet.checks.parity import ParityError, ParityReport, check_onnx
 from gnet.defaults import BATCH_DIM, DEFAULT_IMAGE_SIZE, DEFAULT_OPSET, EXPORTERS, INPUT_NAME, OUTPUT_NAME
 from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.folding import deployable
-from gnet.export.images import ImageSet, Preprocessing
-from gnet.export.parity import ParityError, ParityReport, check_onnx
-from gnet.export.weights import torch_logits
-from gnet.export.weights import LoadedModel
+from gnet.export.weights import LoadedModel, torch_logits
 
 DYNAMO_MIN_OPSET = 18
 

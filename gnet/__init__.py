@@ -22,12 +22,13 @@ from typing import Any
 __version__ = "0.1.0"
 __all__ = ["Artifact", "BenchResult", "Engine", "benchmark", "export_model", "runners"]
 
-_PIPELINE = {"Artifact", "BenchResult", "Engine", "benchmark", "export_model"}
+_HOMES = {"Artifact": "gnet.pipeline", "Engine": "gnet.pipeline", "export_model": "gnet.pipeline",
+          "BenchResult": "gnet.bench.api", "benchmark": "gnet.bench.api"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _PIPELINE:
-        return getattr(importlib.import_module("gnet.pipeline"), name)
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
     if name == "runners":
         return importlib.import_module("gnet.runners")
     raise AttributeError(f"module 'gnet' has no attribute {name!r}")

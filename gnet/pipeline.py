@@ -1,4 +1,6 @@
-"""gnet's front door: the pipeline in typed calls, the same steps the command line runs.
+"""gnet's pipeline in one place: PyTorch → ONNX → precision graph → engine, each artifact made once and reused.
+
+The command line (``gnet export``, ``gnet build``), the bench and the Python front door all call these::
 
     import gnet
 
@@ -15,17 +17,20 @@ raises :class:`gnet.errors.GnetError` (one sentence) on bad input, as the comman
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from gnet.errors import UsageError
+from gnet import defaults
+from gnet.errors import ArtifactError, GnetError
 
-RUNTIME_BACKENDS = {"tensorrt": "trt", "tensorrt-rtx": "trt-rtx"}
-"""The bench backend that times a plan of each TensorRT edition."""
-ONNX_BACKENDS = ("ort-cpu", "openvino-cpu")
-"""The bench backends that time an ONNX file on this machine's CPU."""
+if TYPE_CHECKING:
+    from gnet.checks.check import CheckResult
+    from gnet.engines.build import BuildResult
+    from gnet.engines.build_inputs import BuildOptions
+    from gnet.export.weights import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -34,14 +39,15 @@ class Artifact:
 
     path: Path
     metadata: dict[str, Any]
-    parity: Any = None  # gnet.export.parity.ParityReport of the export that wrote it; None when opened
+    parity: Any = None  # gnet.checks.parity.ParityReport of the export that wrote it; None when opened
+    notes: list[str] = field(default_factory=list)  # what the export chose on the user's behalf (weights, ranges)
 
     @classmethod
     def open(cls, path: str | Path) -> Artifact:
         """An existing gnet ONNX; one sentence when it is missing, corrupt or not gnet's (a foreign ONNX goes through
         ``gnet build --image-size --classes`` or ``gnet check --weights --image-size`` instead)."""
+        from gnet.checks.ort import load_onnx
         from gnet.export.metadata import require_gnet_metadata
-        from gnet.export.ort import load_onnx
 
         where = Path(path)
         return cls(where, require_gnet_metadata(load_onnx(where), str(where), "artifact"))
@@ -54,19 +60,17 @@ class Artifact:
     def image_size(self) -> int:
         return int(self.metadata["image_size"])
 
-    def check(self, images: str | Path | None = None, batches: Sequence[int] | None = None):
-        """Parity against PyTorch FP32 with the weights it records (``gnet check``): a ``CheckResult``."""
-        from gnet.export.api import check_model
+    def check(self, images: str | Path | None = None, batches: Sequence[int] | None = None) -> CheckResult:
+        """Parity against PyTorch FP32 with the weights it records (``gnet check``)."""
+        from gnet.checks.check import check_model
 
         return check_model(self.path, images=images, batches=batches)
 
     def build(self, runtime: str = "auto", output: str | Path | None = None, **options: Any) -> Engine:
         """A plan of this graph and its manifest (``gnet build``); ``options`` are ``BuildOptions`` fields."""
-        from gnet.engines.build import build_engine
         from gnet.engines.build_inputs import BuildOptions
 
-        result = build_engine(self.path, output, BuildOptions(runtime=runtime, **options))
-        return Engine(result.plan, result.manifest)
+        return build(self.path, output, BuildOptions(runtime=runtime, **options))
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class Engine:
 
     plan: Path
     manifest: dict[str, Any]
+    built: BuildResult | None = None  # what the build proved and cost, when this call built it
 
     @classmethod
     def open(cls, plan: str | Path) -> Engine:
@@ -102,62 +107,102 @@ def export_model(weights: str = "auto", precision: str = "fp32", *, int8_target:
 
     result = export(weights=weights, precision=precision, int8_target=int8_target, image_size=image_size,
                     output=output, **options)
-    return Artifact(result.path, result.metadata, result.parity)
+    return Artifact(result.path, result.metadata, result.parity, list(result.notes))
 
 
-@dataclass
-class BenchResult:
-    """What :func:`benchmark` measured: ``doc`` is ``gnet-bench --json``'s document."""
+def build(onnx: str | Path, output: str | Path | None = None, options: BuildOptions | None = None) -> Engine:
+    """An ONNX file (gnet's, or a foreign one with ``options.image_size``/``num_classes``) → a plan proven to run the
+    precision its graph encodes, and its manifest (``gnet build``)."""
+    from gnet.engines.build import build_engine
 
-    doc: dict[str, Any]
-
-    @property
-    def rows(self) -> list[dict[str, Any]]:
-        """The measured rows (what did not run is ``doc["unavailable"]``)."""
-        return list(self.doc["rows"])
-
-    def table(self, width: int | None = None) -> str:
-        """The table ``gnet-bench`` prints, as text."""
-        import io
-
-        from rich.console import Console
-
-        from gnet.bench.report_table import natural_width, render
-
-        console = Console(width=width or natural_width(self.doc), file=io.StringIO(), highlight=False, emoji=False)
-        console.print(render(self.doc))
-        return console.file.getvalue()  # type: ignore[attr-defined]
+    result = build_engine(onnx, output, options)
+    return Engine(result.plan, result.manifest, result)
 
 
-def _bench_inputs(items: Sequence[Artifact | Engine]) -> tuple[Path, dict[str, Any], list[str], list[str]]:
-    """(artifacts folder, the ONNX metadata, backends, precisions) for ``items``, which must share a folder."""
-    folders = {(i.path if isinstance(i, Artifact) else i.plan).parent for i in items}
-    if len(folders) != 1:
-        raise UsageError("benchmark() takes artifacts of one folder", f"these lie in {len(folders)} folders",
-                         "export and build them into one folder")
-    onnx = [i for i in items if isinstance(i, Artifact)]
-    engines = [i for i in items if isinstance(i, Engine)]
-    metadata = onnx[0].metadata if onnx else dict(engines[0].manifest["model"])
-    backends = ([*ONNX_BACKENDS] if onnx else []) + sorted({RUNTIME_BACKENDS[e.runtime] for e in engines})
-    precisions = sorted({i.precision for i in items})
-    return folders.pop(), metadata, backends, precisions
+class Messages(Protocol):
+    """Where the pipeline says what it is doing (the bench's progress display, or nothing)."""
+
+    def message(self, text: str) -> None: ...
 
 
-def benchmark(items: Sequence[Artifact | Engine], batches: Sequence[int] = (64,), *, duration_s: float = 3.0,
-              warmup_ms: float = 200.0, threads: int | None = None) -> BenchResult:
-    """Time ``items`` (ONNX files on ONNX Runtime and OpenVINO on this CPU; plans on their TensorRT edition, where a
-    GPU it runs on is present) with ``gnet-bench``'s harness, parity included; rows that cannot run here are listed
-    with why, as in ``gnet-bench``."""
-    from gnet.bench.config import BenchConfig
-    from gnet.bench.harness import run_benchmark
-    from gnet.bench.timing import TimingConfig
+class ArtifactStore:
+    """``store(kind)`` → the ONNX file of that kind (``fp32``, ``fp16``, ``int8``, ``int8-cpu``) for these weights and
+    size, reused from ``folder`` when it matches, else exported there (see :func:`gnet.export.api.prepare_artifacts`).
 
-    if not items:
-        raise UsageError("benchmark() needs at least one Artifact or Engine")
-    folder, metadata, backends, precisions = _bench_inputs(items)
-    weights = metadata.get("weights_spec") or metadata.get("weights")
-    config = BenchConfig(backends=backends, precisions=precisions, batches=list(batches), threads=threads,
-                         timing=TimingConfig(warmup_ms, duration_s), weights=str(weights),
-                         image_size=int(metadata["image_size"]), artifacts=folder)
-    config.check()
-    return BenchResult(run_benchmark(config))
+    A kind that could not be made raises :class:`~gnet.errors.ArtifactError` every time it is
+    asked for again, without a second attempt.
+    """
+
+    def __init__(self, loaded: LoadedModel, folder: Path, image_size: int, progress: Messages) -> None:
+        self.loaded = loaded
+        self.folder = folder
+        self.image_size = image_size
+        self.progress = progress
+        self._paths: dict[str, Path] = {}
+        self._errors: dict[str, ArtifactError] = {}
+        self.seconds: dict[str, float] = {}  # kind → wall-clock seconds spent reusing or exporting it
+
+    def __call__(self, kind: str) -> Path:
+        if kind in self._errors:
+            raise self._errors[kind]
+        if kind not in self._paths:
+            from gnet.export.api import prepare_artifacts
+
+            self.progress.message(f"artifact {kind}: reusing or building it in {self.folder}")
+            start = time.perf_counter()
+            try:
+                self._paths.update(prepare_artifacts(self.loaded, self.folder, self.image_size, [kind]))
+            except GnetError as exc:
+                self._errors[kind] = ArtifactError(kind, exc.cause, exc.remedy)
+                raise self._errors[kind] from None
+            finally:
+                self.seconds[kind] = time.perf_counter() - start
+        return self._paths[kind]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan ready for a run: where it is, its manifest, and whether this call built it."""
+
+    path: Path
+    manifest: dict[str, Any]
+    built_now: bool
+
+
+def matching_manifest(plan: Path, onnx: Path, runtime: str, max_batch: int) -> dict[str, Any] | None:
+    """The manifest of ``plan`` when the plan can be reused for ``onnx``, ``runtime`` and ``max_batch``; else None.
+
+    A plan is reused when it was built by the same TensorRT edition (the manifest's ``runtime``), from this very
+    ONNX (``onnx_sha256``), with a profile that reaches the largest batch, and is still the plan its manifest records
+    (size and SHA-256: a truncated or edited plan is rebuilt, never reused)."""
+    from gnet.engines import manifest as manifest_mod
+    from gnet.export.hashing import sha256_file
+
+    manifest_path = manifest_mod.manifest_path_for(plan)
+    if not plan.is_file() or not manifest_path.is_file():
+        return None
+    try:
+        doc = manifest_mod.read(manifest_path)
+    except GnetError:
+        return None
+    if manifest_mod.runtime_of(doc) != runtime or doc["model"]["onnx_sha256"] != sha256_file(onnx):
+        return None
+    if manifest_mod.plan_mismatch(doc, plan.read_bytes()):
+        return None
+    top = ((doc.get("inputs") or [{}])[0].get("profile") or {}).get("max") or [0]
+    return doc if int(top[0]) >= max_batch else None
+
+
+def ensure_plan(onnx: Path, precision: str, runtime: str, batches: list[int]) -> Plan:
+    """Reuse the matching plan beside ``onnx`` (the edition's plan name, ``googlenet_<p>.plan`` /
+    ``googlenet_<p>.rtx.plan``), or build it there (profile 1 / the largest batch asked / at least MAX_BATCH)."""
+    from gnet.engines.build_inputs import BuildOptions, default_plan_path
+
+    max_batch = max([defaults.MAX_BATCH, *batches])
+    plan = default_plan_path(onnx, precision, runtime)
+    found = matching_manifest(plan, onnx, runtime, max_batch)
+    if found is not None:
+        return Plan(plan, found, False)
+    opt = max(batches) if batches else defaults.OPT_BATCH
+    engine = build(onnx, plan, BuildOptions(min_batch=1, opt_batch=opt, max_batch=max_batch, runtime=runtime))
+    return Plan(plan, engine.manifest, True)

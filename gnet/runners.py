@@ -6,7 +6,8 @@
 Loading (``activate``, or entering the ``with``) is apart from running (``infer``), so timing ``infer`` times
 inference only. Every runner takes what gnet writes (an :class:`gnet.pipeline.Artifact` or ``Engine``, or a
 path) and refuses what it cannot run in one sentence (:class:`gnet.errors.GnetError`). The bench's runners
-(``gnet.bench.runners``) add variants, tuning and timing around the same runtime calls.
+(``gnet.bench.runners``) open their sessions, compiled models and engines here (:func:`onnxruntime_session`,
+:func:`read_openvino` and :func:`compile_openvino`, :class:`TensorRTRunner`) and add variants, tuning and timing.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ class _Runner:
         self.path = _path(model)
         self._loaded: Any = None
 
-    def activate(self) -> None:
+    def activate(self):
+        """Load the model (once); returns the runner, so ``Runner(path).activate().infer(x)`` reads as it runs."""
         if self._loaded is None:
             self._loaded = self._load()
+        return self
 
     def deactivate(self) -> None:
         self._loaded = None
@@ -65,24 +68,71 @@ class _Runner:
         self.deactivate()
 
 
+def onnxruntime_session(path: str | Path, options: Any = None) -> Any:
+    """An ONNX Runtime CPU session of ``path`` with ``options`` (None: ONNX Runtime's defaults, as a user gets them);
+    a file ONNX Runtime refuses is one sentence. The bench's ``ort-cpu`` rows open every session here."""
+    import onnxruntime as ort
+
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
+        from gnet.errors import first_line
+
+        raise GnetError(f"ONNX Runtime cannot load {Path(path).name}", first_line(exc)) from None
+
+
 class OnnxRuntimeRunner(_Runner):
     """An ONNX file on ONNX Runtime's CPU provider (an FP16-I/O graph gets its input cast here)."""
 
     name = "ONNX Runtime"
 
-    def __init__(self, model: Any, threads: int | None = None) -> None:
+    def __init__(self, model: Any, threads: int | None = None, options: Any = None) -> None:
         super().__init__(model)
         self.threads = threads
+        self.options = options  # an onnxruntime.SessionOptions; None: ONNX Runtime's defaults (threads applied)
+
+    @property
+    def session(self) -> Any:
+        """The loaded ``onnxruntime.InferenceSession`` (None until activated)."""
+        return self._loaded
 
     def _load(self) -> Any:
-        from gnet.export.ort import cpu_session
+        options = self.options
+        if options is None and self.threads:
+            import onnxruntime as ort
 
-        return cpu_session(self.path, self.threads)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.threads
+        return onnxruntime_session(self.path, options)
 
     def _run(self, images: np.ndarray) -> np.ndarray:
-        from gnet.export.ort import run_batched
+        from gnet.checks.ort import run_batched
 
         return run_batched(self._loaded, images, max(1, len(images)))
+
+
+def read_openvino(path: str | Path) -> Any:
+    """An ONNX file or IR read by OpenVINO; one sentence when it cannot."""
+    from gnet.openvino_ir.runtime import core, reason
+
+    try:
+        return core().read_model(str(path))
+    except RuntimeError as exc:  # OpenVINO raises RuntimeError with a multi-line message
+        raise GnetError(f"OpenVINO cannot read {Path(path).name}", reason(exc)) from None
+
+
+def compile_openvino(model: Any, precision: str, config: dict[str, Any] | None = None, batch: int | None = None,
+                     name: str = "the model") -> Any:
+    """``model`` compiled for the CPU with ``precision``'s hint forced and ``config``; ``batch`` pins the batch axis
+    (OpenVINO then plans memory and kernels for one shape). The bench's ``openvino-cpu`` rows compile here."""
+    from gnet.openvino_ir.runtime import compile_cpu
+
+    if batch is not None:
+        model = model.clone()
+        shape = model.input(0).get_partial_shape()
+        shape[0] = batch
+        model.reshape({0: shape})
+    return compile_cpu(model, precision, config, name=name)
 
 
 class OpenVINORunner(_Runner):
@@ -91,21 +141,23 @@ class OpenVINORunner(_Runner):
 
     name = "OpenVINO"
 
-    def __init__(self, model: Any, precision: str | None = None) -> None:
+    def __init__(self, model: Any, precision: str | None = None, config: dict[str, Any] | None = None,
+                 batch: int | None = None) -> None:
         super().__init__(model)
         self.precision = precision
+        self.config = config  # OpenVINO compile properties (threads, streams, ...); None: OpenVINO's defaults
+        self.batch = batch
+
+    @property
+    def compiled(self) -> Any:
+        """The ``openvino.CompiledModel`` (None until activated)."""
+        return self._loaded
 
     def _load(self) -> Any:
-        from gnet.export.openvino_ir import ir_precision
-        from gnet.export.openvino_runtime import compile_cpu, core
+        from gnet.openvino_ir.ir import ir_precision
 
-        try:
-            model = core().read_model(str(self.path))
-        except RuntimeError as exc:
-            from gnet.export.openvino_runtime import reason
-
-            raise GnetError(f"OpenVINO cannot read {self.path}", reason(exc)) from None
-        return compile_cpu(model, self.precision or ir_precision(model), name=self.path.name)
+        model = read_openvino(self.path)
+        return compile_openvino(model, self.precision or ir_precision(model), self.config, self.batch, self.path.name)
 
     def _run(self, images: np.ndarray) -> np.ndarray:
         return self._loaded(images)[0]
@@ -125,6 +177,12 @@ class TensorRTRunner(_Runner):
         from gnet.engines.engine_runner import EngineRunner
 
         return EngineRunner(self.path, **self.options)
+
+    @property
+    def engine(self) -> Any:
+        """The :class:`~gnet.engines.engine_runner.EngineRunner` (None until activated): its copy-in, execute and
+        copy-out steps are what the bench times with CUDA events."""
+        return self._loaded
 
     def _run(self, images: np.ndarray) -> np.ndarray:
         return self._loaded.infer(images)

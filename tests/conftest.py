@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
+from gnet.checks.images import load_packaged_photos
 from gnet.export.api import export_model
-from gnet.export.calibration import CalibrationSettings
-from gnet.export.images import load_packaged_photos
 from gnet.export.weights import build_googlenet, live_init
+from gnet.precision.calibration import CalibrationSettings
 from tests.helpers import cpu
 from tests.helpers.bench import bench_artifacts
 from tests.helpers.fixture import fixture_checkpoint
@@ -143,9 +143,9 @@ def exported_aux(aux_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory)
 def random64(tmp_path_factory: pytest.TempPathFactory):
     """Seeded random GoogLeNet (seed 1) at 64 px: ``random64(variant)`` is its ONNX of that variant, built on demand
     in the bench tests' shared artifacts folder (the benchmark's own run reuses the same files)."""
-    from gnet.bench.artifact_store import ArtifactStore
     from gnet.bench.progress import Silent
     from gnet.export.weights import load_random
+    from gnet.pipeline import ArtifactStore
 
     return ArtifactStore(load_random(1), bench_artifacts(tmp_path_factory), 64, Silent())
 

@@ -51,7 +51,7 @@ def test_names_follow_from_one_another():
 
 
 def test_calibration_methods_match_onnx_runtime_mapping():
-    from gnet.export.calibration import CALIBRATION_METHODS
+    from gnet.precision.calibration import CALIBRATION_METHODS
 
     assert tuple(CALIBRATION_METHODS) == defaults.CALIBRATION_METHODS
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.helpers.paths import REPO_ROOT
 
-CITED = re.compile(r"(?<![\w/.$~:-])((?:export|engines|bench|serve|gnet|tests|tools|docs|\.ci)/[\w/.-]*?"
+CITED = re.compile(r"(?<![\w/.$~:-])((?:export|precision|checks|openvino_ir|engines|bench|serve|gnet|tests|tools|docs|\.ci)/[\w/.-]*?"
                    r"\.(?:py|md|sh|schema\.json))\b")
 """A repository file cited by path (a source module, a test, a doc, a schema); artifacts and user paths in
 examples (``artifacts/…``, ``engines/int8.plan``) are not repository files."""
@@ -18,7 +18,7 @@ OTHER_REPOSITORIES = {"docs/introduction/compatibility.md"}
 
 def _texts() -> dict[str, str]:
     files = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
-    for folder in ("export", "engines", "bench", "serve", "gnet", "tests", "tools"):
+    for folder in ("export", "precision", "checks", "openvino_ir", "engines", "bench", "serve", "gnet", "tests", "tools"):
         files += sorted((REPO_ROOT / folder).rglob("*.py"))
     return {str(f.relative_to(REPO_ROOT)): f.read_text(encoding="utf-8") for f in files if f != Path(__file__)}
 

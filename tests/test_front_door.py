@@ -32,7 +32,7 @@ def test_the_five_line_pipeline_runs_as_the_readme_shows(fixture_path: Path, tmp
 
 def test_each_runner_opens_and_infers_outside_the_bench(fp32_onnx: Path):
     import gnet
-    from gnet.export.ort import cpu_session
+    from gnet.checks.ort import cpu_session
 
     images = np.random.default_rng(3).standard_normal((3, 3, 64, 64)).astype(np.float32)
     reference = cpu_session(fp32_onnx).run(None, {"input": images})[0]
@@ -59,3 +59,24 @@ def test_what_is_not_a_gnet_artifact_is_one_sentence(tmp_path: Path):
         gnet.benchmark([])
     with pytest.raises(AttributeError):
         gnet.no_such_name  # noqa: B018
+
+
+def test_the_bench_runners_open_their_runtimes_through_gnet_runners(fp32_onnx: Path, monkeypatch: pytest.MonkeyPatch):
+    """The bench wraps gnet.runners: a session or compiled model it times was opened by the same calls a user's is."""
+    import gnet.runners
+    from gnet.bench.runners.base import PrepareContext
+    from gnet.bench.runners.openvino_cpu import OpenVinoCpuRunner
+    from gnet.bench.runners.ort_cpu import OrtCpuRunner
+
+    opened: list[str] = []
+    for name in ("onnxruntime_session", "compile_openvino"):
+        real = getattr(gnet.runners, name)
+        monkeypatch.setattr(gnet.runners, name, lambda *a, _real=real, _name=name, **k: opened.append(_name) or _real(*a, **k))
+    ctx = PrepareContext(loaded=None, image_size=64, threads=1, artifact=lambda kind: fp32_onnx, batches=[2])  # type: ignore[arg-type]
+    images = np.zeros((2, 3, 64, 64), np.float32)
+    for bench_runner in (OrtCpuRunner("default", "fp32"), OpenVinoCpuRunner("default", "fp32")):
+        bench_runner.prepare(ctx)
+        bench_runner.prepare_batch(2)
+        assert bench_runner.run(images).shape == (2, 10)
+        bench_runner.close()
+    assert opened[0] == "onnxruntime_session" and "compile_openvino" in opened

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gnet import system
-from gnet.export import openvino_runtime
+from gnet.openvino_ir import runtime as openvino_runtime
 from tests.helpers import cpu
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from gnet.checks.parity import ParityError
 from gnet.defaults import FIXTURE_CHECKPOINT, INT8_TARGETS
 from gnet.export.api import export_model
-from gnet.export.calibration import CALIBRATION_METHODS, CalibrationSettings
 from gnet.export.fixture import fixture_available
-from gnet.export.parity import ParityError
+from gnet.precision.calibration import CALIBRATION_METHODS, CalibrationSettings
 from gnet.system import cpu_model, vector_extensions
 
 

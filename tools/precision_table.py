@@ -19,11 +19,11 @@ from gnet.bench.runners.base import PrepareContext
 from gnet.bench.runners.ort_cpu import OrtCpuRunner
 from gnet.bench.stats import summarize, throughput
 from gnet.bench.timing import TimingConfig, time_end_to_end
+from gnet.checks.images import parity_images
 from gnet.defaults import FIXTURE_CHECKPOINT
-from gnet.export.api import parity_images, prepare_artifacts
+from gnet.export.api import prepare_artifacts
 from gnet.export.fixture import fixture_available
-from gnet.export.weights import torch_logits
-from gnet.export.weights import load_weights
+from gnet.export.weights import load_weights, torch_logits
 from gnet.system import cpu_model, vector_extensions
 
 ROWS = (("FP32", "fp32", "fp32"), ("FP16", "fp16", "fp16"), ("INT8 (TensorRT format)", "int8", "int8"),

@@ -154,7 +154,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
 
-    from gnet.export.ort import cpu_session
+    from gnet.checks.ort import cpu_session
 
     session = cpu_session(args.model)
     shape = session.get_inputs()[0].shape

@@ -3,7 +3,7 @@
 For each precision's good graph and for gnet's graphs broken on purpose (``tests/helpers/broken_graphs.py``:
 the ways Q/DQ and FP16 graphs break in practice), it runs the held-out digits through ONNX Runtime (default
 session, as ``gnet check`` and the bench do) and OpenVINO (CPU), compares with PyTorch FP32 and prints cosine,
-relative max error, top-1 agreement and what ``export/tolerances.py`` says, with the diagnosis of each broken
+relative max error, top-1 agreement and what ``checks/tolerances.py`` says, with the diagnosis of each broken
 graph. docs/tolerances.md holds the measured table and the margins the bounds keep.
 """
 
@@ -20,15 +20,18 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: `tests` imports
 
+from gnet.checks.diagnosis import locate_divergence  # noqa: E402
+from gnet.checks.images import parity_images
+from gnet.checks.metrics import compare_logits  # noqa: E402
+from gnet.checks.ort import cpu_session, run_batched  # noqa: E402
+from gnet.checks.tolerances import tolerance_for  # noqa: E402
 from gnet.defaults import FIXTURE_CHECKPOINT  # noqa: E402
-from gnet.export.api import parity_images, prepare_artifacts  # noqa: E402
-from gnet.export.diagnosis import locate_divergence  # noqa: E402
-from gnet.export.metrics import compare_logits  # noqa: E402
-from gnet.export.openvino_runtime import compile_cpu, infer_batched  # noqa: E402
-from gnet.export.ort import cpu_session, run_batched  # noqa: E402
-from gnet.export.weights import torch_logits  # noqa: E402
-from gnet.export.tolerances import tolerance_for  # noqa: E402
-from gnet.export.weights import load_weights  # noqa: E402
+from gnet.export.api import prepare_artifacts
+from gnet.export.weights import (
+    load_weights,  # noqa: E402
+    torch_logits,  # noqa: E402
+)
+from gnet.openvino_ir.runtime import compile_cpu, infer_batched  # noqa: E402
 from gnet.system import cpu_model, vector_extensions  # noqa: E402
 from tests.helpers.broken_graphs import FP16_BREAKS, INT8_BREAKS  # noqa: E402
 

@@ -13,8 +13,7 @@ from gnet.bench.runners.ort_trt import OrtTensorrtRunner
 from gnet.bench.runners.torch_cpu import TorchCpuRunner
 from gnet.bench.runners.torch_cuda import TorchCudaRunner
 from gnet.bench.runners.triton import TritonRunner
-from gnet.bench.runners.trt_engine import TrtRunner
-from gnet.bench.runners.trt_engine import TrtRtxRunner
+from gnet.bench.runners.trt_engine import TrtRtxRunner, TrtRunner
 from gnet.defaults import BENCH_PRECISIONS
 from gnet.errors import UsageError, first_line
 
@@ -43,7 +42,7 @@ def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | N
     Always in :data:`BACKENDS` order, whatever order the user typed: the runners share one process,
     and PyTorch eager on the CPU is page-fault bound (glibc hands its activation buffers back to the
     OS every batch), so a runner before it that moved malloc's mmap threshold made the baseline look
-    1.3-1.6x faster than a user's own process sees it. ``torch-cpu:eager`` runs first.
+    faster than a user's own process sees it (docs/bench.md). ``torch-cpu:eager`` runs first.
     """
     if value is None or value == "" or value == "all":
         return [(name, None) for name in BACKENDS if name not in OPT_IN]

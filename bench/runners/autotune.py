@@ -44,8 +44,8 @@ def fastest_layout(candidates: dict[str, Runner], batch: int, image_size: int, d
 
     names, runners = list(candidates), list(candidates.values())
     data = np.random.default_rng(0).standard_normal((batch, 3, image_size, image_size)).astype(np.float32)
-    # Interleaved, at least AUTOTUNE_ITERATIONS batches each: at 224 px a batch of 64 takes ~0.7 s on
-    # 2 cores, and three samples per layout picked by noise rather than by speed.
+    # Interleaved, at least AUTOTUNE_ITERATIONS batches each: on two cores a short window held as few as three
+    # batches per layout, which picked by noise rather than by speed (docs/bench.md).
     latencies = round_robin(runners, data, TimingConfig(warmup_ms=50.0, duration_s=0.4,
                                                          min_iterations=AUTOTUNE_ITERATIONS))
     medians = [float(np.median(v)) for v in latencies]

@@ -9,8 +9,8 @@ Rows (variant × precision):
 * ``default`` int8: gnet's CPU-format INT8 (``googlenet_int8_cpu.qdq.onnx``: u8/s8, 7-bit weights);
 * ``trt-qdq`` int8: the TensorRT-format INT8 (``googlenet_int8.qdq.onnx``: s8/s8, 8-bit weights), one
   artifact for GPU engines and CPUs where it passes parity. OpenVINO runs its convolutions in u8; on a CPU
-  without VNNI (AVX2 Zen 3, measured) u8×s8 pairs sum in int16 and saturate, and the graph is wrong (top-1
-  85%, cosine 0.67): the harness's parity marks the row failed, and it is never the best CPU path;
+  without VNNI u8×s8 pairs sum in int16 and saturate, and the graph is wrong (docs/cpu-runtimes.md): the
+  harness's parity marks the row failed, and it is never the best CPU path;
 * ``tuned``: the default's artifact, per batch size the fastest of :func:`~openvino_options.layouts`,
   measured here; OpenVINO's defaults are kept unless another is at least 5% faster.
 
@@ -21,16 +21,16 @@ and refuses to run when that is not the row's precision: a "bf16" row that ran i
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gnet import runners
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
 from gnet.bench.runners.openvino_options import DEFAULT, TUNED_MARGIN, UNTUNED, OvTuning, compile_config, layouts
 from gnet.defaults import BENCH_PRECISIONS
-from gnet.errors import GnetError, NotAvailable
-from gnet.export import openvino_runtime as ovr
+from gnet.errors import NotAvailable
+from gnet.openvino_ir import runtime as ovr
 from gnet.system import physical_cores
 
 _GRAPH = {"fp32": "fp32", "fp16": "fp32", "bf16": "fp32", "int8": "int8-cpu"}
@@ -103,10 +103,7 @@ class OpenVinoCpuRunner(Runner):
         start = time.perf_counter()
         self.artifact_path = ctx.artifact(self.artifact_kind)
         self._ctx = ctx
-        try:
-            self._model = ovr.core().read_model(str(self.artifact_path))
-        except RuntimeError as exc:  # OpenVINO raises RuntimeError with a multi-line message
-            raise GnetError(f"OpenVINO cannot read {Path(self.artifact_path).name}", ovr.reason(exc)) from None
+        self._model = runners.read_openvino(self.artifact_path)
         if not self._autotune:
             self.tuning = self.tuning or DEFAULT.replace(threads=ctx.threads)
             if not self.tuning.static_batch:
@@ -129,14 +126,9 @@ class OpenVinoCpuRunner(Runner):
         found = self._compiled.get(key)
         if found is not None:
             return found
-        model = self._model
-        if key is not None:  # the batch axis pinned: OpenVINO plans memory and kernels for one shape
-            model = model.clone()
-            shape = model.input(0).get_partial_shape()
-            shape[0] = key
-            model.reshape({0: shape})
         start = time.perf_counter()
-        compiled = ovr.compile_cpu(model, self.precision, compile_config(self.tuning), self.artifact_path.name)
+        compiled = runners.compile_openvino(self._model, self.precision, compile_config(self.tuning), key,
+                                            self.artifact_path.name)
         self.setup_s += time.perf_counter() - start
         self._record(ovr.read_back(compiled))
         found = self._compiled[key] = _Compiled(compiled, self.tuning.requests)

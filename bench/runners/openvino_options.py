@@ -2,7 +2,7 @@
 configurations ``openvino-cpu:tuned`` chooses from.
 
 ``openvino-cpu:default`` is ``compile_model(path, "CPU")`` with only the precision hint set (see
-:mod:`gnet.export.openvino_runtime`): the reference the tuned rows and the ablation are measured
+:mod:`gnet.openvino_ir.runtime`): the reference the tuned rows and the ablation are measured
 against. Every field is one documented OpenVINO property, or how many infer requests are in flight,
 so ``gnet bench --openvino-ablation`` can say what each buys, as ``ort_options`` does for ORT.
 """
@@ -52,7 +52,7 @@ DEFAULT = OvTuning()
 
 def compile_config(tuning: OvTuning) -> dict[str, Any]:
     """The compile properties of ``tuning`` (typed keys and values from ``openvino.properties``); the precision
-    hint is added by :func:`gnet.export.openvino_runtime.compile_cpu`."""
+    hint is added by :func:`gnet.openvino_ir.runtime.compile_cpu`."""
     import openvino.properties as props
     import openvino.properties.hint as hints
 

@@ -11,10 +11,9 @@ import numpy as np
 
 from gnet.bench.runners.autotune import fastest_layout
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
-from gnet.bench.runners.ort_options import layouts
-from gnet.bench.runners.ort_options import OrtTuning, ensure_optimized, session_options, tuned
+from gnet.bench.runners.ort_options import OrtTuning, ensure_optimized, layouts, session_options, tuned
 from gnet.defaults import artifact_kind
-from gnet.errors import GnetError, first_line
+from gnet.runners import OnnxRuntimeRunner
 from gnet.system import physical_cores
 
 
@@ -111,12 +110,7 @@ class OrtCpuRunner(Runner):
         self.setup_s += time.perf_counter() - start
 
     def _session(self, path: str, options: Any) -> Any:
-        import onnxruntime as ort
-
-        try:
-            return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
-            raise GnetError(f"ONNX Runtime cannot load {Path(path).name}", first_line(exc)) from None
+        return OnnxRuntimeRunner(path, options=options).activate().session
 
     def _split(self, batch: int) -> list[int]:
         """Contiguous slice sizes of a batch across the workers (never more workers than images)."""

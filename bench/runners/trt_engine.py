@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from gnet.bench.plans import ensure_plan
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
+from gnet.pipeline import ensure_plan
 
 
 class TrtRunner(Runner):
@@ -27,7 +27,8 @@ class TrtRunner(Runner):
 
     def __init__(self, variant: str, precision: str) -> None:
         super().__init__(variant, precision)
-        self._engine: Any = None
+        self._runner: Any = None  # gnet.runners.TensorRTRunner
+        self._engine: Any = None  # its EngineRunner
 
     @property
     def artifact_kind(self) -> str:
@@ -40,14 +41,15 @@ class TrtRunner(Runner):
         return found.availability
 
     def prepare(self, ctx: PrepareContext) -> None:
-        from gnet.engines.engine_runner import EngineRunner
+        from gnet.runners import TensorRTRunner
 
         start = time.perf_counter()
         plan = ensure_plan(ctx.artifact(self.artifact_kind), self.precision, self.runtime, ctx.batches)
         if plan.built_now:
             self.notes.append(f"built {plan.path.name}")
         self.artifact_path = plan.path
-        self._engine = EngineRunner(plan.path, cuda_graphs=self.variant == "cuda_graphs")
+        self._runner = TensorRTRunner(plan.path, cuda_graphs=self.variant == "cuda_graphs").activate()
+        self._engine = self._runner.engine
         self._engine.reserve(max(ctx.batches) if ctx.batches else 1)
         self.settings = {"plan": plan.path.name, "runtime": self.runtime, "cuda_graphs": self.variant == "cuda_graphs",
                          "profile_batches": list(self._engine.batch_range), "opt_batch": self._engine.opt_batch,
@@ -91,9 +93,9 @@ class TrtRunner(Runner):
         return self._engine.infer(images)
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+        if self._runner is not None:
+            self._runner.deactivate()
+        self._runner = self._engine = None
 
 
 # ``trt-rtx``: the same runner on TensorRT-RTX plans (``googlenet_<p>.rtx.plan``), on RTX-class GPUs. What differs is

@@ -17,8 +17,8 @@ from rich.table import Table
 from gnet.errors import GnetError
 
 if TYPE_CHECKING:
-    from gnet.export.parity import ParityReport
-    from gnet.export.sqnr import LayerNoise
+    from gnet.checks.parity import ParityReport
+    from gnet.checks.sqnr import LayerNoise
 
 PIPE_WIDTH = 400
 """Output that is not a terminal (CI logs, ``| tee``, a file) renders this wide: rich would otherwise cut
@@ -71,7 +71,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             err_console.print("[bold red]terminated[/] (SIGTERM): stopped cleanly; nothing half-written was left behind")
             sys.exit(143)
         except GnetError as exc:
-            from gnet.export.parity import ParityError  # loaded already when one was raised
+            from gnet.checks.parity import ParityError  # loaded already when one was raised
 
             if isinstance(exc, ParityError):
                 err_console.print(parity_table(exc.report))
@@ -153,7 +153,7 @@ def tolerance_text(report: ParityReport) -> str:
 def noise_table(rows: list[LayerNoise], count: int = 5, output_db: float | None = None) -> Table:
     """The ``count`` layers whose quantized input has the lowest SQNR, those worth ``--keep-fp`` marked;
     ``output_db``: the SQNR of the model's logits against FP32's, the figure keeping a layer must raise."""
-    from gnet.export.sqnr import keep_fp_candidates
+    from gnet.checks.sqnr import keep_fp_candidates
 
     shown = min(count, len(rows))
     title = f"where INT8 hurts: the {shown} lowest-SQNR layer inputs" if rows else "no quantized Conv/Gemm input"

@@ -1,4 +1,4 @@
-"""``gnet build`` and ``gnet info``: thin shells over :mod:`gnet.engines.build` and :mod:`gnet.engines.info`."""
+"""``gnet build`` and ``gnet info``: thin shells over :func:`gnet.pipeline.build` and :mod:`gnet.engines.info`."""
 
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ def build_cmd(model: str, runtime: str, output: str | None, min_batch: int, opt_
       gnet build artifacts/googlenet_int8.qdq.onnx --runtime tensorrt -o engines/int8.plan --hardware-compat ampere+
       gnet build other_exporter.onnx --runtime tensorrt-rtx --image-size 224 --classes 1000
     """
-    from gnet.engines.build import build_engine
     from gnet.engines.build_inputs import BuildOptions
+    from gnet.pipeline import build
 
     options = BuildOptions(
         min_batch=min_batch, opt_batch=opt_batch, max_batch=max_batch, workspace_mib=workspace_mib,
@@ -80,7 +80,7 @@ def build_cmd(model: str, runtime: str, output: str | None, min_batch: int, opt_
         hardware_compat=hardware_compat, version_compatible=version_compatible, allow_mixed=allow_mixed,
         runtime=runtime, compute_capabilities=compute_capabilities, image_size=image_size, num_classes=num_classes,
     )
-    result = build_engine(model, output, options)
+    result = build(model, output, options).built
     for warning in result.warnings:
         err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     for line in result.precision.lines():

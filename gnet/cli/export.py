@@ -1,4 +1,5 @@
-"""``gnet export``, ``gnet check`` and ``gnet fixture``: thin shells over :mod:`gnet.export.api`."""
+"""``gnet export``, ``gnet check``, ``gnet openvino`` and ``gnet fixture``: thin shells over :mod:`gnet.pipeline`,
+:mod:`gnet.checks.check` and :mod:`gnet.openvino_ir.export`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import click
 from rich.markup import escape
 
 from gnet import defaults
-from gnet.errors import GnetError
 from gnet.cli.common import (
     WEIGHTS_HELP,
     console,
@@ -22,6 +22,7 @@ from gnet.cli.common import (
     parse_batches,
     print_error,
 )
+from gnet.errors import GnetError
 
 
 @click.command("export")
@@ -65,8 +66,8 @@ def export_cmd(weights: str, seed: int, output: str | None, image_size: int | No
       gnet export --weights artifacts/fixture/googlenet_digits.pt --precision int8
       gnet export --precision int8 --int8-target cpu --calib-images train/ --calib-count 500
     """
-    from gnet.export.api import export_model
-    from gnet.export.calibration import CalibrationSettings
+    from gnet.pipeline import export_model
+    from gnet.precision.calibration import CalibrationSettings
 
     calib = CalibrationSettings(images=calib_images, count=calib_count, method=calib_method, cache=calib_cache)
     with calibration_progress() as progress:
@@ -124,7 +125,7 @@ def check_cmd(model: str, weights: str | None, seed: int, images: str | None, ba
       gnet check artifacts/googlenet_int8_cpu.qdq.xml
       gnet check other_exporter.onnx --weights my_checkpoint.pth --image-size 224
     """
-    from gnet.export.api import check_model
+    from gnet.checks.check import check_model
 
     result = check_model(model, weights=weights, seed=seed, images=images, batches=parse_batches(batches),
                          image_size=image_size)
@@ -140,7 +141,7 @@ def check_cmd(model: str, weights: str | None, seed: int, images: str | None, ba
                       "tolerance")
         return
     if not result.parity.passed:
-        from gnet.export.parity import ParityError
+        from gnet.checks.parity import ParityError
 
         where = result.divergence.sentence() if result.divergence else ""
         print_error(ParityError(result.parity, where=where))
@@ -171,7 +172,7 @@ def openvino_cmd(model: str, output: str | None, weights: str | None, seed: int,
       gnet openvino artifacts/googlenet_int8_cpu.qdq.onnx     # → artifacts/googlenet_int8_cpu.qdq.xml + .bin
       gnet openvino artifacts/googlenet_fp32.onnx -o deploy/googlenet.xml
     """
-    from gnet.export.api import export_openvino
+    from gnet.openvino_ir.export import export_openvino
 
     result = export_openvino(model, output=output, weights=weights, seed=seed, images=images,
                              batches=parse_batches(batches))

@@ -20,7 +20,7 @@ class SessionCaller:
     """One caller: its own ORT session of the served test model; ``fail_every`` makes every n-th answer wrong."""
 
     def __init__(self, path, fail_every: int = 0) -> None:
-        from gnet.export.ort import cpu_session
+        from gnet.checks.ort import cpu_session
 
         self.session = cpu_session(path, threads=1)
         self.fail_every, self.calls, self.closed = fail_every, 0, False

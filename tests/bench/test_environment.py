@@ -16,7 +16,7 @@ def test_the_cpu_block_names_its_vector_extensions():
 
 
 def test_the_openvino_block_says_what_openvino_sees():
-    from gnet.export import openvino_runtime
+    from gnet.openvino_ir import runtime as openvino_runtime
 
     env = environment.collect([])
     assert env["openvino"]["version"] == env["libraries"]["openvino"] == openvino_runtime.version()

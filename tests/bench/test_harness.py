@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gnet.bench.runners.ort_options import UNTUNED
 from gnet.bench.results import validate
+from gnet.bench.runners.ort_options import UNTUNED
 from tests.helpers.bench import TINY
 
 
@@ -77,7 +77,7 @@ def test_document_follows_its_schema_and_names_the_weights(doc: dict):
 
 
 def test_tiled_timing_batches_are_real_images(doc: dict):
-    from gnet.export.images import load_packaged_photos
+    from gnet.checks.images import load_packaged_photos
 
     photos = load_packaged_photos(64).take(3)
     batch = photos.tile(8)

@@ -12,9 +12,9 @@ from gnet.bench.runners import discover, parse_backends
 from gnet.bench.runners.base import PrepareContext
 from gnet.bench.runners.openvino_cpu import OpenVinoCpuRunner
 from gnet.bench.runners.openvino_options import DEFAULT, UNTUNED, OvTuning
+from gnet.checks.tolerances import tolerance_for
 from gnet.errors import NotAvailable
-from gnet.export import openvino_runtime as ovr
-from gnet.export.tolerances import tolerance_for
+from gnet.openvino_ir import runtime as ovr
 from tests.helpers import tiny_onnx
 from tests.helpers.cpu import CpuKind, real_openvino_capabilities
 

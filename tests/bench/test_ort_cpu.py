@@ -13,13 +13,13 @@ def test_tuned_ort_splits_and_chunks_without_changing_the_logits(tmp_path_factor
     from gnet.bench.runners.base import PrepareContext
     from gnet.bench.runners.ort_cpu import OrtCpuRunner, chunk_sizes
     from gnet.bench.runners.ort_options import tuned
-    from gnet.export.images import load_packaged_photos
+    from gnet.checks.images import load_packaged_photos
     from gnet.export.weights import load_random
 
     assert chunk_sizes(5, 2) == [2, 2, 1] and chunk_sizes(4, 0) == [4] and chunk_sizes(3, 8) == [3]
     loaded = load_random(1)
-    from gnet.bench.artifact_store import ArtifactStore
     from gnet.bench.progress import Silent
+    from gnet.pipeline import ArtifactStore
 
     store = ArtifactStore(loaded, bench_artifacts(tmp_path_factory), 64, Silent())
     ctx = PrepareContext(loaded, 64, None, store, [5])

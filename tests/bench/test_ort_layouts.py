@@ -6,8 +6,7 @@ from gnet.bench.runners.ort_options import UNTUNED
 
 
 def test_tuned_chooses_among_batch_spreads_and_ort_defaults():
-    from gnet.bench.runners.ort_options import layouts
-    from gnet.bench.runners.ort_options import DEFAULT, tuned
+    from gnet.bench.runners.ort_options import DEFAULT, layouts, tuned
 
     base = tuned(2)
     found = layouts(base, 2)

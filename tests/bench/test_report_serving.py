@@ -12,8 +12,8 @@ from gnet.bench.best_cpu import summarize_best_cpu
 from gnet.bench.report_files import csv_rows
 from gnet.bench.report_serving import serving_lines
 from gnet.bench.report_table import render, results_table
-from gnet.bench.rows import row_key, row_passed
 from gnet.bench.results import validate
+from gnet.bench.rows import row_key, row_passed
 
 
 def _with_served_rows(doc: dict) -> dict:

@@ -8,7 +8,7 @@ import pytest
 
 from gnet.bench.runners.base import PrepareContext
 from gnet.bench.runners.triton import TritonRunner
-from gnet.export.ort import cpu_session
+from gnet.checks.ort import cpu_session
 from tests.helpers.serving import needs_serving
 
 pytestmark = [needs_serving(), pytest.mark.timeout(300)]

@@ -12,7 +12,7 @@ import pytest
 from gnet.bench.runners.base import PrepareContext
 from gnet.bench.runners.trt_engine import TrtRunner
 from gnet.bench.timing import TimingConfig, time_end_to_end, time_on_device
-from gnet.export.ort import cpu_session
+from gnet.checks.ort import cpu_session
 from tests.trt_double import FakeDevice
 from tests.trt_double.fixtures import install, tiny_onnx
 

@@ -12,9 +12,9 @@ from gnet.cli.common import PIPE_WIDTH, parse_batches
 
 WIDE_TABLE = """
 from gnet.cli.common import console, parity_table
-from gnet.export.metrics import ParityMetrics
-from gnet.export.parity import ParityCheck, ParityReport
-from gnet.export.tolerances import tolerance_for
+from gnet.checks.metrics import ParityMetrics
+from gnet.checks.parity import ParityCheck, ParityReport
+from gnet.checks.tolerances import tolerance_for
 
 m = ParityMetrics(540, 6.691234e-06, 1.2e-06, 3.3e-07, 0.9999999, 0.9999999, 1.0, 1.0, 0.159, 0.159)
 report = ParityReport("googlenet_int8_cpu.qdq.onnx", "fp32", "digits:eval", "file:artifacts/fixture/googlenet_digits.pt",

@@ -69,7 +69,7 @@ def test_openvino_ir_roundtrip_and_bad_ir_files(tmp_path: Path, random64):
 
 
 def test_openvino_export_without_openvino_is_one_sentence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    from gnet.export import openvino_runtime
+    from gnet.openvino_ir import runtime as openvino_runtime
 
     monkeypatch.setitem(sys.modules, "openvino", None)
     openvino_runtime.core.cache_clear()

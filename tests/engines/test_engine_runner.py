@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gnet.checks.ort import cpu_session
 from gnet.engines import cuda_choice
 from gnet.engines.engine_runner import EngineRunner
 from gnet.errors import GnetError
-from gnet.export.ort import cpu_session
 from tests.trt_double import FakeDevice
 from tests.trt_double.fixtures import build_tiny, install
 

@@ -142,10 +142,10 @@ def test_real_tensorrt_build_and_run(cuda, tmp_path: Path, precision: str):
 
     Built with allow_mixed so the run is checked even if the proof fails; the proof is asserted at the end.
     """
+    from gnet.checks.ort import cpu_session
     from gnet.engines.build import build_engine
     from gnet.engines.build_inputs import BuildOptions
     from gnet.engines.engine_runner import EngineRunner
-    from gnet.export.ort import cpu_session
     from tests.trt_double.fixtures import tiny_onnx
     onnx_path = tiny_onnx(tmp_path, precision)
     result = build_engine(onnx_path, options=BuildOptions(min_batch=1, opt_batch=4, max_batch=8, opt_level=1,
@@ -168,12 +168,12 @@ def test_real_tensorrt_build_and_run(cuda, tmp_path: Path, precision: str):
 def test_real_tensorrt_rtx_plan_runs_here_or_is_refused_in_one_sentence(cuda, tmp_path: Path):
     """A plan built ahead of time: on a GPU TensorRT-RTX supports it runs, matches ONNX Runtime and leaves its
     runtime cache; on any other (the H100, compute capability 9.0) EngineRunner refuses it before loading."""
+    from gnet.checks.ort import cpu_session
     from gnet.engines import rtx_targets
     from gnet.engines.build import build_engine
     from gnet.engines.build_inputs import BuildOptions
     from gnet.engines.engine_runner import EngineRunner
     from gnet.errors import CompatibilityError
-    from gnet.export.ort import cpu_session
     from tests.helpers.rtx import real_rtx
     from tests.trt_double.fixtures import tiny_onnx
 

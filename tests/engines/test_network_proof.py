@@ -1,7 +1,7 @@
 """The network-level precision proof on networks the real TensorRT-RTX parser builds (no double, no GPU).
 
 GoogLeNet: the trained fixture's FP32, FP16 and INT8 exports (64 px, session fixtures). The Q/DQ rules:
-for each rule of ``export/qdq_rules.py`` a tiny graph that breaks it, and what gnet's checker, the real
+for each rule of ``precision/qdq_rules.py`` a tiny graph that breaks it, and what gnet's checker, the real
 parser, the proof and the real builder (through ``gnet.engines.build``) do with it; the table in docs/engines.md
 must say the same (``test_the_readme_table_says_what_tensorrt_rtx_did``).
 """
@@ -18,7 +18,7 @@ from gnet.engines.build import build_engine
 from gnet.engines.build_inputs import BuildOptions
 from gnet.engines.network_proof import prove_network
 from gnet.errors import GnetError
-from gnet.export.qdq_rules import check_trt_qdq
+from gnet.precision.qdq_rules import check_trt_qdq
 from tests.helpers.paths import REPO_ROOT
 from tests.helpers.qdq_graphs import qdq_graph
 from tests.helpers.rtx import parse, real_rtx

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gnet.checks.ort import cpu_session
 from gnet.engines import rtx_runtime
-from gnet.engines.rtx_runtime import NO_GPU, plan_check, refuse_unusable
 from gnet.engines.engine_runner import EngineRunner
+from gnet.engines.rtx_runtime import NO_GPU, plan_check, refuse_unusable
 from gnet.engines.trt_logger import logger_for
 from gnet.errors import CompatibilityError
-from gnet.export.ort import cpu_session
 from tests.helpers.rtx import real_rtx
 from tests.trt_double import FakeDevice
 from tests.trt_double.fixtures import build_tiny

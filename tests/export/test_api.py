@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from gnet.checks.check import check_model
+from gnet.checks.images import load_packaged_photos
 from gnet.errors import GnetError
-from gnet.export.api import check_model
-from gnet.export.images import load_packaged_photos
 
 
 def test_check_reruns_parity_from_recorded_weights(exported_aux: Path):

@@ -10,11 +10,11 @@ import pytest
 import torch
 from torchvision.models import googlenet
 
+from gnet.checks.ort import cpu_session, run_batched
+from gnet.checks.parity import ParityError
 from gnet.errors import GnetError
 from gnet.export import metadata
 from gnet.export.api import export_model
-from gnet.export.ort import cpu_session, run_batched
-from gnet.export.parity import ParityError
 from tests.helpers.models import SMALL
 
 
@@ -78,7 +78,7 @@ def test_failed_parity_leaves_the_previous_artifact(tmp_path: Path, monkeypatch:
     out = tmp_path / "model.onnx"
     export_model(weights="random", seed=1, image_size=SMALL, output=out)
     before = out.read_bytes()
-    from gnet.export import tolerances
+    from gnet.checks import tolerances
 
     impossible = tolerances.Tolerance("fp32", rel_max=-1.0, cosine_min=2.0, top1_agreement=1.0)
     monkeypatch.setitem(tolerances.TOLERANCES, "fp32", impossible)

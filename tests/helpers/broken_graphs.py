@@ -3,7 +3,7 @@
 Each function takes a loaded gnet ONNX (INT8 Q/DQ, or FP16 for the overflow), edits one thing and returns
 ``(model, node)``: the edited model (metadata untouched, so only the numbers give it away) and the node whose
 inputs it broke, which a diagnosis should name. Used by the broken-graph tests and by
-``tools/tolerance_study.py``, which measured the bounds in ``export/tolerances.py`` between these and the
+``tools/tolerance_study.py``, which measured the bounds in ``checks/tolerances.py`` between these and the
 good graphs.
 """
 

@@ -3,7 +3,7 @@
 The machines that run ``make test`` change CPU model from one day to the next (AMD Zen 3 with AVX2 only, AMD Zen 4
 with AVX-512, VNNI and BF16), and CI runs on the machine that submits. gnet reads the CPU in two places:
 ``/proc/cpuinfo`` (:mod:`gnet.system`: model, flags, vector extensions) and OpenVINO's
-``OPTIMIZATION_CAPABILITIES`` (:func:`gnet.export.openvino_runtime.capabilities`: whether a bf16 row exists).
+``OPTIMIZATION_CAPABILITIES`` (:func:`gnet.openvino_ir.runtime.capabilities`: whether a bf16 row exists).
 :func:`fake_cpu` replaces both answers, so a test of either branch runs on every machine.
 
 What is faked is what gnet *reads*, never what the kernels *do*: OpenVINO still executes what the real CPU can, so
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pytest
 
 from gnet import system
-from gnet.export import openvino_runtime
+from gnet.openvino_ir import runtime as openvino_runtime
 
 ENV = "GNET_TEST_CPU"
 """The environment variable that runs the suite as if on another CPU kind (its value: a :data:`KINDS` name)."""

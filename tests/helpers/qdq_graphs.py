@@ -1,4 +1,4 @@
-"""Tiny Q/DQ graphs in gnet's TensorRT format, and variants that each break one rule of ``export/qdq_rules.py``.
+"""Tiny Q/DQ graphs in gnet's TensorRT format, and variants that each break one rule of ``precision/qdq_rules.py``.
 
 input [batch, 3, 8, 8] → Q/DQ → Conv (DQ'd int8 weights, per output channel) → Relu [→ a second branch
 → Concat] → GlobalAveragePool → Flatten. Each keyword breaks one rule; with none the graph complies.
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
+from onnx import TensorProto, helper, numpy_helper
 
 from gnet.export import metadata
-from onnx import TensorProto, helper, numpy_helper
 
 CHANNELS, MAPS = 3, 4
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import onnx
 
-from gnet.engines.network import ParsedNetwork, parse_network
 from gnet.engines.editions import TENSORRT_RTX
+from gnet.engines.network import ParsedNetwork, parse_network
 from gnet.engines.trt_import import import_runtime
 from gnet.engines.trt_logger import logger_for
 

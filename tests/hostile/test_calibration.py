@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gnet.export import calibration_cache as cc
+from gnet.precision import calibration_cache as cc
 from tests.helpers.cli import assert_one_sentence_failure, invoke
 
 

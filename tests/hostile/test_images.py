@@ -23,7 +23,7 @@ def test_a_20000_by_10000_png_is_one_sentence(tmp_path: Path):
 
 
 def test_an_image_just_under_the_limit_is_checked_by_size_not_refused_blindly(tmp_path: Path):
-    from gnet.export.images import MAX_IMAGE_PIXELS, load_folder
+    from gnet.checks.images import MAX_IMAGE_PIXELS, load_folder
 
     folder = tmp_path / "ok"
     folder.mkdir()

@@ -82,7 +82,7 @@ def images() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def reference(serve_model: Path, images: np.ndarray) -> np.ndarray:
-    from gnet.export.ort import cpu_session
+    from gnet.checks.ort import cpu_session
 
     return cpu_session(serve_model).run(None, {"input": images})[0]
 

@@ -46,6 +46,6 @@ def images(service: TritonService) -> np.ndarray:
 @pytest.fixture(scope="session")
 def reference(serve_model: Path, images: np.ndarray) -> np.ndarray:
     """The same images through an in-process ONNX Runtime session of the same file."""
-    from gnet.export.ort import cpu_session
+    from gnet.checks.ort import cpu_session
 
     return cpu_session(serve_model).run(None, {"input": images})[0]

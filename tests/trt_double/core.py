@@ -572,7 +572,7 @@ class ICudaEngine(Strict):
 
     def _ort(self) -> Any:
         if self._session is None:
-            from gnet.export.ort import cpu_session
+            from gnet.checks.ort import cpu_session
 
             self._session = cpu_session(self._onnx, threads=1)
         return self._session
