@@ -19,7 +19,7 @@ from gnet.bench.config import BenchConfig
 from gnet.bench.engine_builds import engine_builds, wanted
 from gnet.bench.progress import Progress, Silent
 from gnet.bench.results import END_TO_END, ON_DEVICE, Row, Unavailable, document
-from gnet.bench.runners import PrepareContext, Runner, discover, parse_backends, parse_precisions
+from gnet.bench.runners import PrepareContext, Runner, discover, opted_out, parse_backends, parse_precisions
 from gnet.bench.stats import summarize, throughput
 from gnet.bench.timing import Timing, time_end_to_end, time_on_device
 from gnet.checks.images import ImageSet
@@ -177,6 +177,7 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
     precisions = parse_precisions(config.precisions)
     config.batches = sorted(set(int(b) for b in config.batches))
     runners, unavailable = discover(backends, precisions)
+    unavailable += opted_out(backends, precisions)
 
     chosen = choose_weights(config.weights, config.seed, image_size=config.size)
     loaded = chosen.loaded
@@ -188,7 +189,9 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
 
     reference_s = time.perf_counter() - started
     env = environment.collect(argv)  # before the runs: the load average then shows what else is running
-    store = ArtifactStore(loaded, Path(config.artifacts), config.size, progress)
+    exports_check = config.images is None and config.parity_limit is None  # the very images an export proves on
+    store = ArtifactStore(loaded, Path(config.artifacts), config.size, progress,
+                          *((images, reference) if exports_check else (None, None)))
     ctx = PrepareContext(loaded=loaded, image_size=config.size, threads=config.threads, artifact=store,
                          batches=list(config.batches))
     rows = _measure_all(runners, ctx, images, reference, config, progress, unavailable, started)

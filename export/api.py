@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from gnet import defaults
 from gnet.checks.images import ImageSet, parity_images
 from gnet.defaults import ARTIFACT_NAMES, artifact_kind, artifact_name
@@ -19,10 +21,11 @@ from gnet.precision.convert import PrecisionResult, write_precision
 
 
 class _Reference:
-    """PyTorch FP32 logits of the parity images, computed the first time something needs them."""
+    """PyTorch FP32 logits of the parity images, computed the first time something needs them (or given, when the
+    caller already has them for the same images)."""
 
-    def __init__(self, loaded: LoadedModel, images: ImageSet) -> None:
-        self._loaded, self._images, self._logits = loaded, images, None
+    def __init__(self, loaded: LoadedModel, images: ImageSet, logits: np.ndarray | None = None) -> None:
+        self._loaded, self._images, self._logits = loaded, images, logits
 
     def __call__(self):
         if self._logits is None:
@@ -112,20 +115,25 @@ def prepare_artifacts(
     kinds: Sequence[str] = tuple(ARTIFACT_NAMES),
     calib: CalibrationSettings | None = None,
     progress=None,
+    evaluation: ImageSet | None = None,
+    reference: np.ndarray | None = None,
 ) -> dict[str, Path]:
     """The ONNX file of each artifact kind (``fp32``, ``fp16``, ``int8``, ``int8-cpu``) for these weights.
 
     Files in ``out_dir`` made from the same weights and image size are reused;
-    missing or stale ones are exported (each parity-checked as it is written).
+    missing or stale ones are exported (each parity-checked as it is written). ``evaluation`` and ``reference``:
+    the parity images and PyTorch FP32's logits on them when the caller has them already (the bench), so that a
+    run that makes four artifacts computes the reference once; by default the weights' own parity images.
     """
     folder = Path(out_dir)
     unknown = [v for v in kinds if v not in ARTIFACT_NAMES]
     if unknown:
         raise UsageError(f"unknown artifact kind {unknown[0]!r}", remedy=f"use {', '.join(ARTIFACT_NAMES)}")
-    evaluation = parity_images(loaded, None, image_size)
-    reference = _Reference(loaded, evaluation)
+    if evaluation is None:
+        evaluation, reference = parity_images(loaded, None, image_size), None
+    lazy = _Reference(loaded, evaluation, reference)
     fp32_path = folder / artifact_name("fp32")
-    _ensure_fp32(loaded, fp32_path, evaluation, image_size, reference)
+    _ensure_fp32(loaded, fp32_path, evaluation, image_size, lazy)
     paths = {"fp32": fp32_path}
     for kind in kinds:
         if kind == "fp32":
@@ -133,7 +141,7 @@ def prepare_artifacts(
         precision, target = ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
         path = folder / artifact_name(kind)
         if not _matches(path, loaded, image_size, None, precision, target if precision == "int8" else None):
-            write_precision(loaded, fp32_path, path, precision, evaluation, reference(),
+            write_precision(loaded, fp32_path, path, precision, evaluation, lazy(),
                             int8_target=target, calib=calib, progress=progress)
         paths[kind] = path
     return paths

@@ -27,7 +27,10 @@ from gnet import defaults
 from gnet.errors import ArtifactError, GnetError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from gnet.checks.check import CheckResult
+    from gnet.checks.images import ImageSet
     from gnet.engines.build import BuildResult
     from gnet.engines.build_inputs import BuildOptions
     from gnet.export.weights import LoadedModel
@@ -133,11 +136,13 @@ class ArtifactStore:
     asked for again, without a second attempt.
     """
 
-    def __init__(self, loaded: LoadedModel, folder: Path, image_size: int, progress: Messages) -> None:
+    def __init__(self, loaded: LoadedModel, folder: Path, image_size: int, progress: Messages,
+                 evaluation: ImageSet | None = None, reference: np.ndarray | None = None) -> None:
         self.loaded = loaded
         self.folder = folder
         self.image_size = image_size
         self.progress = progress
+        self.evaluation, self.reference = evaluation, reference  # the export's parity images and logits, if known
         self._paths: dict[str, Path] = {}
         self._errors: dict[str, ArtifactError] = {}
         self.seconds: dict[str, float] = {}  # kind → wall-clock seconds spent reusing or exporting it
@@ -151,7 +156,8 @@ class ArtifactStore:
             self.progress.message(f"artifact {kind}: reusing or building it in {self.folder}")
             start = time.perf_counter()
             try:
-                self._paths.update(prepare_artifacts(self.loaded, self.folder, self.image_size, [kind]))
+                self._paths.update(prepare_artifacts(self.loaded, self.folder, self.image_size, [kind],
+                                                     evaluation=self.evaluation, reference=self.reference))
             except GnetError as exc:
                 self._errors[kind] = ArtifactError(kind, exc.cause, exc.remedy)
                 raise self._errors[kind] from None

@@ -17,8 +17,8 @@ from gnet.bench.runners.trt_engine import TrtRtxRunner, TrtRunner
 from gnet.defaults import BENCH_PRECISIONS
 from gnet.errors import UsageError, first_line
 
-__all__ = ["ALIASES", "BACKENDS", "OPT_IN", "Availability", "PrepareContext", "Runner", "Unavailable", "discover",
-           "parse_backends"]
+__all__ = ["ALIASES", "BACKENDS", "OPT_IN", "OPT_IN_VARIANTS", "Availability", "PrepareContext", "Runner",
+           "Unavailable", "discover", "opted_out", "parse_backends"]
 
 BACKENDS: dict[str, type[Runner]] = {
     cls.backend: cls
@@ -34,6 +34,12 @@ OPT_IN = ("triton",)
 """Backends that run only when ``--backend`` names them: ``triton`` starts a Triton server for each variant and
 precision and measures serving (the network hop included), not a way to run the model in the caller's process."""
 
+OPT_IN_VARIANTS = {
+    ("torch-cpu", "compile"): "not in the default run: torch.compile generates and compiles C++ for minutes on a "
+                              "small CPU before its first answer; --backend torch-cpu:compile (or torch-cpu) runs it",
+}
+"""Variants that run only when ``--backend`` names them or their backend; a default run lists them with why."""
+
 
 def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | None]]:
     """``"ort-cpu,torch-cpu:eager"`` → ``[("torch-cpu", "eager"), ("ort-cpu", None)]``; None → every backend
@@ -45,7 +51,7 @@ def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | N
     faster than a user's own process sees it (docs/bench.md). ``torch-cpu:eager`` runs first.
     """
     if value is None or value == "" or value == "all":
-        return [(name, None) for name in BACKENDS if name not in OPT_IN]
+        return _default_backends()
     items = value.split(",") if isinstance(value, str) else list(value)
     chosen: list[tuple[str, str | None]] = []
     for item in (i.strip() for i in items):
@@ -71,6 +77,30 @@ def parse_backends(value: str | Sequence[str] | None) -> list[tuple[str, str | N
     whole = {name for name, variant in chosen if variant is None}  # "ort-cpu" already covers "ort-cpu:tuned"
     kept = [(name, variant) for name, variant in dict.fromkeys(chosen) if variant is None or name not in whole]
     return sorted(kept, key=canonical)
+
+
+def _default_backends() -> list[tuple[str, str | None]]:
+    """Every backend but :data:`OPT_IN`, each whole unless it has :data:`OPT_IN_VARIANTS` (then its other variants)."""
+    chosen: list[tuple[str, str | None]] = []
+    for name, cls in BACKENDS.items():
+        if name in OPT_IN:
+            continue
+        kept = [v for v in cls.variants if (name, v) not in OPT_IN_VARIANTS]
+        chosen += [(name, None)] if len(kept) == len(cls.variants) else [(name, v) for v in kept]
+    return chosen
+
+
+def opted_out(backends: Sequence[tuple[str, str | None]], precisions: Sequence[str]) -> list[Unavailable]:
+    """The :data:`OPT_IN_VARIANTS` rows a run left out although they could run here, each with why."""
+    missing = []
+    for (name, variant), reason in OPT_IN_VARIANTS.items():
+        if (name, None) in backends or (name, variant) in backends or not any(b == name for b, _ in backends):
+            continue
+        cls = BACKENDS[name]
+        for precision in precisions:
+            if cls.is_row(variant, precision) and cls(variant, precision).available().ok:
+                missing.append(Unavailable(name, variant, precision, reason))
+    return missing
 
 
 def parse_precisions(value: str | Sequence[str] | None) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gnet.bench.runners import BACKENDS, OPT_IN, discover, parse_backends, parse_precisions
+from gnet.bench.runners import BACKENDS, OPT_IN, OPT_IN_VARIANTS, discover, opted_out, parse_backends, parse_precisions
 from gnet.bench.runners.base import Availability
 from gnet.bench.runners.torch_cpu import TorchCpuRunner
 from gnet.errors import GnetError
@@ -13,7 +13,7 @@ from gnet.errors import GnetError
 def test_every_combination_is_accounted_for():
     ready, missing = discover(parse_backends(None), parse_precisions(None))
     expected = sum(cls.is_row(v, p) for name, cls in BACKENDS.items() if name not in OPT_IN
-                   for v in cls.variants for p in parse_precisions(None))
+                   for v in cls.variants if (name, v) not in OPT_IN_VARIANTS for p in parse_precisions(None))
     assert len(ready) + len(missing) == expected
     assert not {r.precision for r in ready + missing if r.backend != "openvino-cpu"} & {"bf16"}  # no such rows
     assert all(m.reason and m.stage == "discovery" for m in missing)
@@ -24,6 +24,18 @@ def test_every_combination_is_accounted_for():
     reasons = {(m.backend, m.variant, m.precision): m.reason for m in missing}
     assert "FP16" in reasons[("torch-cpu", "eager", "fp16")]
     assert "INT8" in reasons[("torch-cpu", "eager", "int8")]
+
+
+def test_an_opt_in_variant_runs_only_when_named_and_a_default_run_says_so():
+    default = parse_backends(None)
+    assert ("torch-cpu", "compile") in OPT_IN_VARIANTS and ("torch-cpu", "eager") in default
+    assert not [b for b in default if b[0] == "torch-cpu" and b[1] in (None, "compile")]
+    left_out = opted_out(default, ["fp32", "int8"])  # int8 is no torch-cpu row that can run: not listed
+    assert [(u.backend, u.variant, u.precision) for u in left_out] == [("torch-cpu", "compile", "fp32")]
+    assert "torch-cpu:compile" in left_out[0].reason
+    assert opted_out(parse_backends("torch-cpu"), ["fp32"]) == []  # named whole: its compile row runs
+    assert opted_out(parse_backends("torch-cpu:compile"), ["fp32"]) == []
+    assert ("torch-cpu", None) in parse_backends("torch-cpu")
 
 
 def test_a_served_backend_runs_only_when_named():
