@@ -20,10 +20,10 @@ PYTRITON_VERSION := 0.7.0
 TRITONCLIENT_VERSION := 2.73.0
 SERVE_DEPS := python-rapidjson 'urllib3>=2.0.7' 'geventhttpclient>=2.3.3' 'greenlet<3.4.0' 'grpcio>=1.81.1'
 
-.PHONY: help install install-serve test fixture onnx engine bench clean
+.PHONY: help install install-serve test fixture onnx engine bench cpp clean
 
 help:
-	@echo "make install | install-serve | test | fixture | onnx | engine PRECISION=fp32|fp16|int8 [BATCH=64 MAX_BATCH=256 RUNTIME=auto|tensorrt|tensorrt-rtx] | bench | clean"
+	@echo "make install | install-serve | test | fixture | onnx | engine PRECISION=fp32|fp16|int8 [BATCH=64 MAX_BATCH=256 RUNTIME=auto|tensorrt|tensorrt-rtx] | bench | cpp | clean"
 	@echo "WEIGHTS=auto|imagenet|random|PATH (auto: ImageNet if cached or downloadable, else the fixture, else seeded)"
 
 install: $(VENV)/.installed
@@ -32,11 +32,12 @@ install: $(VENV)/.installed
 # torch==2.14.1 / torchvision==0.29.1 are pinned in pyproject.toml; pip takes them from this machine's disk.
 # The rtx extra is TensorRT-RTX (about 96 MB to download, 233 MB installed): it builds real engines without a GPU,
 # so `make test` and CI run the real-TensorRT tests and `make engine` works on any machine.
-# The openvino extra (59 MB wheel, 180 MB installed) gives gnet-bench its OpenVINO rows and `gnet openvino`.
+# The openvino extra (59 MB wheel, 180 MB installed) gives gnet-bench its OpenVINO rows and `gnet openvino`, and
+# with its C++ SDK the C++ library; the cpp extra is nlohmann/json's headers for it (docs/cpp.md).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,rtx,openvino]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,rtx,openvino,cpp]'
 	@touch $@
 
 # About 190 MB in the venv (the server and its libraries 145 MB) and 157 MB for the python backend's stub
@@ -71,6 +72,16 @@ engine: install
 
 bench: install $(FIXTURE_FULL)
 	$(BIN)/gnet-bench --batch $(BATCH)
+
+# The C++ library and gnet-infer (docs/cpp.md) in build/cpp, against the venv's OpenVINO and nlohmann/json, with the
+# TensorRT runner where TensorRT's headers are found. `make test` builds the same folder (tests/cpp/).
+TENSORRT_ROOT ?= $(wildcard ../shared/third_party/tensorrt)
+cpp: $(VENV)/.installed
+	cmake -S cpp -B build/cpp $(if $(wildcard build/cpp/CMakeCache.txt),,-G Ninja) \
+	  -DOpenVINO_DIR="$$($(BIN)/python -c 'import openvino.utils as u; print(u.get_cmake_path())')" \
+	  -DGNET_NLOHMANN_INCLUDE_DIR="$$($(BIN)/python -c 'import nlohmann_json as n; print(n.get_include())')" \
+	  $(if $(TENSORRT_ROOT),-DTensorRT_ROOT=$(abspath $(TENSORRT_ROOT)))
+	cmake --build build/cpp
 
 clean:
 	rm -rf $(ARTIFACTS) build *.egg-info .pytest_cache

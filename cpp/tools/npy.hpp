@@ -1,0 +1,22 @@
+// float32 tensors as NumPy .npy files (format versions 1.0 and 2.0, C order, little-endian): how tests and the
+// bench hand gnet-infer the same pixels Python ran, and get its logits back.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gnet_infer {
+
+struct Tensor {
+    std::vector<std::int64_t> shape;
+    std::vector<float> data;
+};
+
+// Refuses, in one sentence, anything but a float32 ('<f4'), C-order .npy whose data fills the file.
+Tensor read_npy(const std::string& path);
+
+// The bytes of a version 1.0 .npy holding `data` with `shape`.
+std::string npy_bytes(const std::vector<std::int64_t>& shape, const std::vector<float>& data);
+
+}  // namespace gnet_infer
