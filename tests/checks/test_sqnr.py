@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import onnx
@@ -17,14 +18,23 @@ from gnet.precision.calibration import CalibrationSettings
 pytestmark = pytest.mark.slow
 
 
-def test_check_reports_the_lowest_sqnr_layers_and_keep_fp_removes_them(fixture_path: Path, workdir: Path, int8_trt):
-    result = check_model(int8_trt.path)
+def _beside_fp32(folder: Path, fp32_onnx: Path) -> Path:
+    """``folder`` holding the session's FP32 export, which an INT8 export there reuses instead of exporting again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(fp32_onnx, folder / fp32_onnx.name)
+    return folder
+
+
+def test_check_reports_the_lowest_sqnr_layers_and_keep_fp_removes_them(fixture_path: Path, workdir: Path, int8_trt,
+                                                                       fp32_onnx: Path):
+    result = check_model(int8_trt.path, batches=[8])  # the table is under test here, not the batch sizes
     assert result.parity.passed
     noise = result.layer_noise
     assert noise and len(noise) >= 50 and noise[0].sqnr_db <= noise[-1].sqnr_db
     assert result.fp32_reference is not None and noise[0].accumulated_db is not None
     worst = [row.node for row in noise[:2]]
-    kept = export_model(weights=str(fixture_path), output=workdir / "keep" / "googlenet_int8.qdq.onnx", precision="int8",
+    folder = _beside_fp32(workdir / "keep", fp32_onnx)
+    kept = export_model(weights=str(fixture_path), output=folder / "googlenet_int8.qdq.onnx", precision="int8",
                         keep_fp=worst, calib=CalibrationSettings(cache_dir=str(workdir / "calibration")))
     model = onnx.load(str(kept.path))
     producer = {o: n for n in model.graph.node for o in n.output}
@@ -96,7 +106,8 @@ def test_keep_fp_is_suggested_exactly_where_it_raises_the_end_to_end_sqnr(fixtur
     rows = layer_noise(original, images, fp32_onnx)
     suggested = keep_fp_candidates(rows, before)
     assert bool(suggested) == (target == "tensorrt"), (rows[0], before)
-    kept = export_model(weights=str(fixture_path), output=workdir / f"keep-{target}" / Path(original).name,
+    folder = _beside_fp32(workdir / f"keep-{target}", fp32_onnx)
+    kept = export_model(weights=str(fixture_path), output=folder / Path(original).name,
                         precision="int8", int8_target=target, keep_fp=[rows[0].node],
                         calib=CalibrationSettings(cache_dir=str(workdir / "calibration")))
     assert rows[0].node not in {p.node.name for p in qdq_pairs(onnx.load(str(kept.path)))}
@@ -104,13 +115,15 @@ def test_keep_fp_is_suggested_exactly_where_it_raises_the_end_to_end_sqnr(fixtur
     assert gain > 0.1 if suggested else abs(gain) < 0.1, (rows[0].node, before, gain)
 
 
-def test_a_kept_layer_behind_a_folded_relu_gets_its_relu_back(fixture_path: Path, workdir: Path, int8_cpu):
+def test_a_kept_layer_behind_a_folded_relu_gets_its_relu_back(fixture_path: Path, workdir: Path, int8_cpu,
+                                                              fp32_onnx: Path):
     """In the CPU format the quantizer before a Conv may be doing a removed ReLU's clipping; reading the tensor
     before it in floating point must put that ReLU back (the export's parity check fails the graph otherwise)."""
     from gnet.checks.sqnr import qdq_pairs
 
     folded = next(p.node.name for p in qdq_pairs(onnx.load(str(int8_cpu.path))) if p.folds_relu)
-    kept = export_model(weights=str(fixture_path), output=workdir / "keep-relu" / "googlenet_int8_cpu.qdq.onnx",
+    folder = _beside_fp32(workdir / "keep-relu", fp32_onnx)
+    kept = export_model(weights=str(fixture_path), output=folder / "googlenet_int8_cpu.qdq.onnx",
                         precision="int8", int8_target="cpu", keep_fp=[folded],
                         calib=CalibrationSettings(cache_dir=str(workdir / "calibration")))
     model = onnx.load(str(kept.path))
