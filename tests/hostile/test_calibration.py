@@ -4,6 +4,7 @@ Each is one sentence and exit 1 (before, a traceback from the quantizer or a sil
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ def made(tmp_path_factory, fixture_path: Path) -> tuple[Path, Path]:
     result = invoke("export", "--weights", str(fixture_path), "--precision", "int8", "--calib-count", "16",
                     "--calib-cache", str(cache), "-o", str(folder / "googlenet_int8.qdq.onnx"))
     assert result.exit_code == 0, result.output
+    (folder / "again").mkdir()  # each refusal below reuses this FP32 export instead of exporting it again
+    shutil.copyfile(folder / "googlenet_fp32.onnx", folder / "again" / "googlenet_fp32.onnx")
     return folder, cache
 
 
