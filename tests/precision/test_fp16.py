@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import onnx
@@ -31,7 +32,9 @@ def test_fp16_graph_is_fp16_inside_with_fp32_io(fp16):
     assert metadata.read(model)["precision"] == "fp16"
 
 
-def test_fp16_io(fixture_path: Path, workdir: Path):
+def test_fp16_io(fixture_path: Path, workdir: Path, fp32_onnx: Path):
+    (workdir / "io16").mkdir(exist_ok=True)  # beside the session's FP32 export, which the FP16 export reuses
+    shutil.copyfile(fp32_onnx, workdir / "io16" / fp32_onnx.name)
     result = export_model(weights=str(fixture_path), output=workdir / "io16" / "googlenet_fp16.onnx", precision="fp16",
                           io_dtype="fp16")
     model = onnx.load(str(result.path))
