@@ -189,9 +189,9 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
 
     reference_s = time.perf_counter() - started
     env = environment.collect(argv)  # before the runs: the load average then shows what else is running
-    exports_check = config.images is None and config.parity_limit is None  # the very images an export proves on
+    same_images = config.images is None and config.parity_limit is None  # the very images an export proves on
     store = ArtifactStore(loaded, Path(config.artifacts), config.size, progress,
-                          *((images, reference) if exports_check else (None, None)))
+                          images if same_images else None, reference if same_images else None)
     ctx = PrepareContext(loaded=loaded, image_size=config.size, threads=config.threads, artifact=store,
                          batches=list(config.batches))
     rows = _measure_all(runners, ctx, images, reference, config, progress, unavailable, started)

@@ -96,10 +96,8 @@ def opted_out(backends: Sequence[tuple[str, str | None]], precisions: Sequence[s
     for (name, variant), reason in OPT_IN_VARIANTS.items():
         if (name, None) in backends or (name, variant) in backends or not any(b == name for b, _ in backends):
             continue
-        cls = BACKENDS[name]
-        for precision in precisions:
-            if cls.is_row(variant, precision) and cls(variant, precision).available().ok:
-                missing.append(Unavailable(name, variant, precision, reason))
+        could_run, _ = discover([(name, variant)], precisions)  # discovery's own probe, a failing one included
+        missing += [Unavailable(name, variant, runner.precision, reason) for runner in could_run]
     return missing
 
 
