@@ -8,7 +8,6 @@ then for each batch size check its parity on the real images and time it, end to
 from __future__ import annotations
 
 import time
-
 from pathlib import Path
 from typing import Any
 
