@@ -12,7 +12,7 @@ from gnet.pipeline import Artifact, Engine
 
 RUNTIME_BACKENDS = {"tensorrt": "trt", "tensorrt-rtx": "trt-rtx"}
 """The bench backend that times a plan of each TensorRT edition."""
-ONNX_BACKENDS = ("ort-cpu", "openvino-cpu")
+ONNX_BACKENDS = ("ort-cpu", "openvino-cpu", "cpp-openvino")
 """The bench backends that time an ONNX file on this machine's CPU."""
 
 

@@ -42,14 +42,7 @@ def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: i
     from gnet.checks.metrics import compare_logits
     from gnet.checks.tolerances import tolerance_for
 
-    outputs = []
-    for start in range(0, len(images), batch):
-        chunk = images.data[start:start + batch]
-        count = len(chunk)
-        if count < batch:  # keep the timed shape: static-shape runners (fixed batch, CUDA graphs) need it
-            chunk = np.resize(chunk, (batch, *chunk.shape[1:]))
-        outputs.append(np.array(runner.run(np.ascontiguousarray(chunk)), dtype=np.float32)[:count])
-    candidate = np.concatenate(outputs)
+    candidate = runner.run_all(images.data, batch)  # the last batch padded: static-shape runners need the timed shape
     metrics = compare_logits(reference, candidate, images.labels)
     tolerance = tolerance_for(runner.precision, trained)
     return ParityCheck(metrics, tolerance, tolerance.violations(metrics) + _fp16_range(runner, images))

@@ -79,7 +79,13 @@ def _loop(step: Callable[[bool], float], config: TimingConfig, tick: Tick | None
 
 
 def time_end_to_end(runner: Runner, images: np.ndarray, config: TimingConfig, tick: Tick | None = None) -> Timing:
-    """Host wall time of ``runner.run(images)`` per iteration (for a GPU runner, also split into steps)."""
+    """Host wall time of ``runner.run(images)`` per iteration (for a GPU runner, also split into steps); a runner in
+    another process (``times_itself``) is timed by its own loop, under the same rules."""
+    if runner.times_itself:
+        latencies, warmups = runner.time_itself(images, config.warmup_ms, config.duration_s, config.min_iterations)
+        if tick is not None:
+            tick(1.0)
+        return Timing(latencies, warmups)
     if runner.supports_stages:
         return _time_stages(runner, images, config, tick, on_device=False)
 

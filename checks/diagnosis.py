@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from gnet.checks.images import ImageSet
-from gnet.checks.ort import cpu_session
+from gnet.checks.images import ImageSet, graph_feed
+from gnet.checks.ort import cpu_session, input_dtype
 from gnet.checks.sqnr import LayerNoise, graph_constants, sqnr_db
 from gnet.errors import GnetError
 
@@ -78,13 +78,12 @@ def _exposed(path: Path) -> tuple[onnx.ModelProto, list[tuple[str, onnx.NodeProt
 
 
 def _run_all(model: onnx.ModelProto, data: np.ndarray, chunk: int = CHUNK_IMAGES):
-    """{floating-point tensor: values} for each chunk of ``data`` (an FP16-input graph is fed float16)."""
+    """{floating-point tensor: values} for each chunk of ``data`` (fed as the graph takes it: float16, uint8 frames)."""
     session = cpu_session(model.SerializeToString())
-    feed = session.get_inputs()[0]
-    dtype = np.float16 if feed.type == "tensor(float16)" else np.float32
+    feed, dtype = session.get_inputs()[0], input_dtype(session)
     names = [o.name for o in session.get_outputs() if o.type in _FLOAT]
     for start in range(0, len(data), chunk):
-        values = session.run(names, {feed.name: data[start:start + chunk].astype(dtype)})
+        values = session.run(names, {feed.name: graph_feed(data[start:start + chunk], dtype)})
         yield {n: np.asarray(v) for n, v in zip(names, values)}
 
 

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+FRAME_ROUNDING = 0.01
+"""How far from a whole pixel value an un-normalized float32 image may be (float32's own error is under 1e-4)."""
 MAX_IMAGE_PIXELS = 89_478_485
 """Pillow's own decompression-bomb threshold (about 89 megapixels); gnet refuses above it rather than warn."""
 # Colour photographs bundled with scikit-image itself (no download needed).
@@ -138,6 +140,34 @@ def preprocess(images: Iterable[Image.Image], image_size: int, count: int | None
     if filled != count:
         raise ValueError(f"expected {count} images, got {filled}")
     return out
+
+
+def to_frames(data: np.ndarray) -> np.ndarray:
+    """Normalized float NCHW images → the uint8 NHWC RGB frames they were made from, exactly.
+
+    Every image gnet reads is 8-bit before ``(pixel / 255 - mean) / std``, so undoing that and rounding gives its
+    pixels back; an array that is not such images (edited, or not from 8-bit pixels) is refused, never rounded."""
+    mean = np.asarray(IMAGENET_MEAN, np.float64).reshape(1, 3, 1, 1)
+    std = np.asarray(IMAGENET_STD, np.float64).reshape(1, 3, 1, 1)
+    pixels = (np.asarray(data, np.float64) * std + mean) * 255.0
+    frames = np.rint(pixels)
+    if not (np.all(np.abs(pixels - frames) < FRAME_ROUNDING) and frames.min() >= 0 and frames.max() <= 255):
+        raise GnetError("these images cannot be fed to a uint8-nhwc graph",
+                        "they are not 8-bit RGB pixels normalized with ImageNet's mean and std")
+    return np.ascontiguousarray(frames.astype(np.uint8).transpose(0, 2, 3, 1))
+
+
+def graph_feed(data: np.ndarray, dtype: Any) -> np.ndarray:
+    """``data`` (normalized float NCHW, or uint8 NHWC frames as they are) as a graph whose input is of ``dtype``
+    takes it: uint8 frames for a frame-input graph, else the same images in that float type."""
+    frames_given = np.asarray(data).dtype == np.uint8
+    if np.dtype(dtype) == np.uint8:
+        return np.ascontiguousarray(data) if frames_given else to_frames(data)
+    if frames_given:
+        raise UsageError("uint8 frames cannot be fed to a graph that takes normalized float images",
+                         remedy="preprocess them (x = (pixel / 255 - mean) / std, NCHW), or export the graph with "
+                                "--input-type uint8-nhwc")
+    return np.ascontiguousarray(data, dtype=dtype)
 
 
 def _open(path: Path) -> Image.Image:

@@ -8,6 +8,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from gnet.checks.images import graph_feed
 from gnet.errors import GnetError, first_line
 
 
@@ -38,12 +39,21 @@ def cpu_session(model: str | Path | bytes, threads: int | None = None) -> ort.In
                         first_line(exc)) from None
 
 
+_DTYPES = {"tensor(float16)": np.float16, "tensor(uint8)": np.uint8}
+
+
+def input_dtype(session: ort.InferenceSession) -> type:
+    """The numpy type of the session's first input: float32, float16 (FP16 I/O) or uint8 (camera frames)."""
+    return _DTYPES.get(session.get_inputs()[0].type, np.float32)
+
+
 def run_batched(session: ort.InferenceSession, data: np.ndarray, batch: int) -> np.ndarray:
-    """Run ``data`` through a single-input, single-output session ``batch`` images at a time."""
+    """Run ``data`` (normalized float NCHW) through a single-input, single-output session ``batch`` images at a time,
+    fed as the session's input takes it (:func:`gnet.checks.images.graph_feed`)."""
     feed = session.get_inputs()[0]
-    dtype = np.float16 if feed.type == "tensor(float16)" else np.float32
+    dtype = input_dtype(session)
     outputs = []
     for start in range(0, len(data), batch):
-        chunk = np.ascontiguousarray(data[start:start + batch], dtype=dtype)
+        chunk = graph_feed(data[start:start + batch], dtype)
         outputs.append(session.run(None, {feed.name: chunk})[0])
     return np.concatenate(outputs).astype(np.float32)

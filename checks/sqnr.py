@@ -25,7 +25,7 @@ from onnx import numpy_helper
 from onnxruntime.quantization import qdq_loss_debug
 
 from gnet.atomic import scratch_dir
-from gnet.checks.images import ImageSet
+from gnet.checks.images import ImageSet, graph_feed
 from gnet.checks.ort import cpu_session, run_batched
 from gnet.errors import GnetError
 
@@ -141,8 +141,8 @@ def _activations(model_path: Path, images: np.ndarray, work: Path, tag: str) -> 
     augmented = work / f"{tag}.onnx"
     qdq_loss_debug.modify_model_output_intermediate_tensors(str(model_path), str(augmented))
     feed = onnx.load(str(model_path), load_external_data=False).graph.input[0]
-    dtype = onnx.helper.tensor_dtype_to_np_dtype(feed.type.tensor_type.elem_type)  # FP16 I/O graphs take float16
-    return qdq_loss_debug.collect_activations(str(augmented), _Reader(feed.name, images.astype(dtype)))
+    dtype = onnx.helper.tensor_dtype_to_np_dtype(feed.type.tensor_type.elem_type)  # float16 (FP16 I/O) or uint8
+    return qdq_loss_debug.collect_activations(str(augmented), _Reader(feed.name, graph_feed(images, dtype)))
 
 
 def layer_noise(qdq_onnx: str | Path, images: ImageSet, fp32_onnx: str | Path | None = None,
@@ -174,11 +174,37 @@ def output_sqnr_db(onnx_path: str | Path, images: ImageSet, reference: np.ndarra
     return sqnr_db(reference, logits)
 
 
+# A layer is worth ``--keep-fp`` only when its own Q/DQ noise is at least this share of all the layers' own noise
+# (each as power, 10^(-SQNR/10)): removing it then removes at least a quarter of the noise the quantizers add. Own
+# SQNRs are Q/DQ round trips in float, the same on every CPU, unlike the logits' SQNR, which ONNX Runtime's int8
+# kernels make CPU-dependent. The bound sits between good graphs and graphs with one or two coarse layers
+# (docs/precisions.md, "--keep-fp", has the measurements).
+KEEP_FP_MIN_SHARE = 0.25
+
+
+def noise_shares(rows: list[LayerNoise]) -> list[float]:
+    """Each row's share of the summed own quantization noise power (10^(-SQNR/10), relative to each signal).
+
+    Powers are taken relative to the loudest row's, so none overflows; a row with no signal at all (−inf dB)
+    holds all the noise (shared with any others like it), and rows without noise (+inf dB) hold none."""
+    loudest = min((row.sqnr_db for row in rows), default=math.inf)
+    if loudest == math.inf:
+        return [0.0] * len(rows)
+    if loudest == -math.inf:
+        powers = [1.0 if row.sqnr_db == -math.inf else 0.0 for row in rows]
+    else:
+        powers = [10.0 ** ((loudest - row.sqnr_db) / 10.0) for row in rows]  # +inf dB gives 0.0
+    total = sum(powers)
+    return [power / total for power in powers]
+
+
 def keep_fp_candidates(rows: list[LayerNoise], output_db: float | None) -> list[LayerNoise]:
-    """The layers worth ``--keep-fp``: those whose own quantization noise is louder than all the noise that
-    reaches the logits (own SQNR below the logits' SQNR against FP32). When no layer is, the logits' noise comes
-    from elsewhere (the CPU format's 7-bit weights) and keeping one layer in floating point gains next to nothing
-    (docs/tolerances.md has the measurement); when the logits are not finite there is nothing to compare."""
+    """The layers worth ``--keep-fp``: those whose own quantization noise is a large share of all the layers' own
+    noise (at least ``KEEP_FP_MIN_SHARE``) and louder than all the noise that reaches the logits (own SQNR below
+    the logits' SQNR against FP32). Many layers of similar noise (a good INT8 graph) mark none: keeping any one of
+    them in floating point gains next to nothing, whatever their SQNR against the logits' (docs/precisions.md has
+    the measurements); when the logits are unknown or not finite there is nothing to compare."""
     if output_db is None or not math.isfinite(output_db):
         return []
-    return [row for row in rows if row.sqnr_db < output_db]
+    return [row for row, share in zip(rows, noise_shares(rows))
+            if share >= KEEP_FP_MIN_SHARE and row.sqnr_db < output_db]

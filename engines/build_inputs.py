@@ -101,9 +101,11 @@ class BuildInputs:
         return ((options.min_batch, *rest), (options.opt_batch, *rest), (options.max_batch, *rest))
 
 
-def default_plan_path(onnx: Path, precision: str, runtime: str = "tensorrt") -> Path:
-    """``googlenet_<precision>.plan`` (``.rtx.plan`` for TensorRT-RTX) beside the ONNX."""
-    return onnx.parent / defaults.plan_name(precision, runtime)
+def default_plan_path(onnx: Path, precision: str, runtime: str = "tensorrt",
+                      input_type: str = defaults.FLOAT_INPUT) -> Path:
+    """``googlenet_<precision>.plan`` (``.rtx.plan`` for TensorRT-RTX, ``_uint8`` for a frame-input graph) beside
+    the ONNX."""
+    return onnx.parent / defaults.plan_name(precision, runtime, input_type)
 
 
 def refuse_cpu_format(onnx: Path, meta: dict[str, Any]) -> None:
@@ -147,7 +149,8 @@ def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOpti
         raise UsageError(f"{onnx} has a fixed batch of {shape[0]}",
                          f"so the profile must be --min-batch {shape[0]} --opt-batch {shape[0]} --max-batch {shape[0]}",
                          "export it with a dynamic batch instead")
-    plan = Path(output) if output else default_plan_path(onnx, precision, spec.name)
+    input_type = str(meta.get("input_type", defaults.FLOAT_INPUT))
+    plan = Path(output) if output else default_plan_path(onnx, precision, spec.name, input_type)
     if not plan.name.endswith(spec.plan_suffix) or plan.name == spec.plan_suffix:
         raise UsageError(f"a {spec.label} engine's file name must end in {spec.plan_suffix} (its manifest goes "
                          f"beside it as {defaults.MANIFEST_SUFFIX}), not {plan.name}")

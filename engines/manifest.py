@@ -120,6 +120,7 @@ def document(trt_version: str, inputs: BuildInputs, options: BuildOptions, info:
         "host": {"os": platform.system(), "machine": platform.machine(), "python": platform.python_version()},
         "inputs": [s.to_manifest() for s in specs if s.is_input],
         "outputs": [s.to_manifest() for s in specs if not s.is_input],
+        "input_type": str(inputs.metadata.get("input_type", defaults.FLOAT_INPUT)),
         "preprocessing": dict(inputs.metadata.get("preprocessing") or {}),
         "build": {"seconds": round(seconds, 3), "options": options.to_manifest(inputs.spec, inputs.timing_cache)},
         "precision_proof": proofs.to_dict(),

@@ -18,6 +18,7 @@ from gnet.export.weights import LoadedModel, torch_logits
 from gnet.export.weights_choice import choose_weights
 from gnet.precision.calibration import CalibrationSettings
 from gnet.precision.convert import PrecisionResult, write_precision
+from gnet.precision.frame_input import write_frame_input
 
 
 class _Reference:
@@ -58,22 +59,30 @@ def export_model(
     calib: CalibrationSettings | None = None,
     keep_fp: Sequence[str] = (),
     progress=None,
+    input_type: str = defaults.FLOAT_INPUT,
 ) -> ExportResult | PrecisionResult:
     """Export torchvision GoogLeNet with the given weights to a parity-proven ONNX file of ``precision``.
 
     FP16 and INT8 start from the FP32 ONNX in the same folder (``googlenet_fp32.onnx``),
-    reused when it was exported from the same weights, size and opset, else written first.
+    reused when it was exported from the same weights, size and opset, else written first. ``input_type``
+    ``uint8-nhwc``: a graph that takes camera frames, made from the float graph of that precision beside it
+    (reused or written first, :mod:`gnet.precision.frame_input`).
     """
+    if input_type not in defaults.INPUT_TYPES:
+        raise UsageError(f"unknown input type {input_type!r}", remedy=f"use one of {', '.join(defaults.INPUT_TYPES)}")
     chosen = choose_weights(weights, seed=seed, transform_input=transform_input, image_size=image_size)
     loaded = chosen.loaded
     size = image_size or loaded.image_size or defaults.DEFAULT_IMAGE_SIZE
     evaluation = parity_images(loaded, images, size)
     reference = _Reference(loaded, evaluation)
     kind = artifact_kind(precision, int8_target)
-    dest = Path(output) if output else defaults.ARTIFACTS_DIR / artifact_name(kind)
-    if precision == "fp32":
-        result: ExportResult | PrecisionResult = export_fp32(
-            loaded, dest, evaluation, size, opset, exporter, batches, reference())
+    dest = Path(output) if output else defaults.ARTIFACTS_DIR / artifact_name(kind, input_type)
+    if input_type == defaults.FRAME_INPUT:
+        result: ExportResult | PrecisionResult = _export_frames(
+            loaded, dest, kind, evaluation, reference, size, opset, exporter, batches, io_dtype, calib, keep_fp,
+            progress)
+    elif precision == "fp32":
+        result = export_fp32(loaded, dest, evaluation, size, opset, exporter, batches, reference())
     else:
         fp32_path = dest.parent / artifact_name("fp32")
         _ensure_fp32(loaded, fp32_path, evaluation, size, reference, opset, exporter, batches)
@@ -84,6 +93,24 @@ def export_model(
     if weights == defaults.WEIGHTS:
         result.notes.insert(0, chosen.reason)
     return result
+
+
+def _export_frames(loaded: LoadedModel, dest: Path, kind: str, evaluation: ImageSet, reference: _Reference,
+                   size: int, opset: int, exporter: str, batches: Sequence[int] | None, io_dtype: str,
+                   calib: CalibrationSettings | None, keep_fp: Sequence[str], progress) -> PrecisionResult:
+    """The frame-input graph of ``kind`` at ``dest``, made from its float graph beside it (reused when it matches)."""
+    precision, target = ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
+    fp32_path = dest.parent / artifact_name("fp32")
+    _ensure_fp32(loaded, fp32_path, evaluation, size, reference, opset, exporter, batches)
+    float_path = dest.parent / artifact_name(kind)
+    if float_path == dest:
+        raise UsageError(f"{dest.name} is the float graph's own name", remedy=f"write the frame-input graph to "
+                         f"{artifact_name(kind, defaults.FRAME_INPUT)} (or leave -o out)")
+    fresh = not _matches(float_path, loaded, size, opset, precision, target if precision == "int8" else None)
+    if precision != "fp32" and (fresh or keep_fp or io_dtype != defaults.IO_DTYPES[0]):
+        write_precision(loaded, fp32_path, float_path, precision, evaluation, reference(), io_dtype=io_dtype,
+                        int8_target=target, calib=calib, keep_fp=keep_fp, batches=batches, progress=progress)
+    return write_frame_input(loaded, float_path, dest, evaluation, reference(), batches)
 
 
 def _matches(path: Path, loaded: LoadedModel, image_size: int, opset: int | None, precision: str,
@@ -105,6 +132,7 @@ def _matches(path: Path, loaded: LoadedModel, image_size: int, opset: int | None
         and (opset is None or meta.get("opset") == opset)
         and meta.get("precision") == precision
         and (int8_target is None or meta.get("int8_target") == int8_target)
+        and meta.get("input_type", defaults.FLOAT_INPUT) == defaults.FLOAT_INPUT  # the float graphs are reused
     )
 
 

@@ -20,7 +20,16 @@ import gnet
 from gnet.atomic import atomic_output, ensure_writable_dir, scratch_dir
 from gnet.checks.images import ImageSet, Preprocessing
 from gnet.checks.parity import ParityError, ParityReport, check_onnx
-from gnet.defaults import BATCH_DIM, DEFAULT_IMAGE_SIZE, DEFAULT_OPSET, EXPORTERS, INPUT_NAME, OUTPUT_NAME
+from gnet.defaults import (
+    BATCH_DIM,
+    DEFAULT_IMAGE_SIZE,
+    DEFAULT_OPSET,
+    EXPORTERS,
+    FLOAT_INPUT,
+    INPUT_NAME,
+    OUTPUT_NAME,
+    image_dims,
+)
 from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.folding import deployable
@@ -67,7 +76,8 @@ def _check_and_simplify(path: Path) -> onnx.ModelProto:
 
 
 def check_interface(model: onnx.ModelProto, num_classes: int, image_size: int | None = None) -> None:
-    """Assert the graph's contract: one input ``input`` NCHW float, one output ``logits [batch, classes]``, no aux heads."""
+    """Assert the graph's contract: one input ``input`` (float NCHW, or uint8 NHWC where its metadata's input type
+    says so), one output ``logits [batch, classes]``, no aux heads."""
     inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
     outputs = list(model.graph.output)
     if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
@@ -78,8 +88,9 @@ def check_interface(model: onnx.ModelProto, num_classes: int, image_size: int | 
     if len(out_dims) != 2 or out_dims[1].dim_value != num_classes:
         raise GnetError(f"the output {OUTPUT_NAME!r} must be [batch, {num_classes}]")
     in_dims = inputs[0].type.tensor_type.shape.dim
-    if image_size is not None and [d.dim_value for d in in_dims[1:]] != [3, image_size, image_size]:
-        raise GnetError(f"the input {INPUT_NAME!r} must be [batch, 3, {image_size}, {image_size}]")
+    wanted = image_dims(image_size, metadata.read(model).get("input_type", FLOAT_INPUT)) if image_size else None
+    if wanted is not None and [d.dim_value for d in in_dims[1:]] != wanted:
+        raise GnetError(f"the input {INPUT_NAME!r} must be [batch, {', '.join(map(str, wanted))}]")
     aux = [n.name for n in model.graph.node if "aux1" in n.name or "aux2" in n.name]
     if aux:
         raise GnetError(f"the exported graph still holds auxiliary-head nodes, e.g. {aux[0]}")

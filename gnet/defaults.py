@@ -21,6 +21,14 @@ INT8_TARGETS = ("tensorrt", "cpu")
 
 IO_DTYPES = ("fp32", "fp16")
 
+INPUT_TYPES = ("float-nchw", "uint8-nhwc")
+"""What a graph's input takes (``gnet export --input-type``): float-nchw, normalized float images [N, 3, H, W]
+(preprocessing done by the caller); uint8-nhwc, RGB camera frames [N, H, W, 3] as bytes (cast, layout and
+normalization inside the graph, docs/precisions.md "Camera frames")."""
+FLOAT_INPUT, FRAME_INPUT = INPUT_TYPES
+FRAME_TAG = "_uint8"
+"""What a frame-input artifact's name adds to its float one's stem: ``googlenet_fp16.onnx`` → ``googlenet_fp16_uint8.onnx``."""
+
 ARTIFACT_NAMES = {
     "fp32": "googlenet_fp32.onnx",
     "fp16": "googlenet_fp16.onnx",
@@ -50,9 +58,13 @@ ARTIFACTS_DIR = Path("artifacts")
 CALIBRATION_CACHE_DIR = ARTIFACTS_DIR / "calibration"
 
 
-def artifact_name(kind: str) -> str:
-    """The ONNX file name of an artifact kind (``fp32``, ``fp16``, ``int8``, ``int8-cpu``)."""
-    return ARTIFACT_NAMES[kind]
+def artifact_name(kind: str, input_type: str = FLOAT_INPUT) -> str:
+    """The ONNX file name of an artifact kind (``fp32``, ``fp16``, ``int8``, ``int8-cpu``) and input type."""
+    name = ARTIFACT_NAMES[kind]
+    if input_type == FRAME_INPUT:
+        stem, dot, rest = name.partition(".")
+        return f"{stem}{FRAME_TAG}{dot}{rest}"
+    return name
 
 
 def artifact_kind(precision: str, int8_target: str = "tensorrt") -> str:
@@ -60,14 +72,21 @@ def artifact_kind(precision: str, int8_target: str = "tensorrt") -> str:
     return "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
 
 
+def image_dims(image_size: int, input_type: str = FLOAT_INPUT) -> list[int]:
+    """A graph's input dimensions after the batch: ``[3, S, S]`` (float-nchw) or ``[S, S, 3]`` (uint8-nhwc)."""
+    return [image_size, image_size, 3] if input_type == FRAME_INPUT else [3, image_size, image_size]
+
+
 def ir_name(onnx_name: str) -> str:
     """The OpenVINO IR made from an ONNX file: ``googlenet_fp32.onnx`` → ``googlenet_fp32.xml``."""
     return str(Path(onnx_name).with_suffix(IR_SUFFIX))
 
 
-def plan_name(precision: str, runtime: str = "tensorrt") -> str:
-    """``googlenet_<precision>.plan`` (``.rtx.plan`` for TensorRT-RTX): the engine built from that precision's ONNX."""
-    return f"{MODEL_NAME}_{precision}{PLAN_SUFFIXES[runtime]}"
+def plan_name(precision: str, runtime: str = "tensorrt", input_type: str = FLOAT_INPUT) -> str:
+    """``googlenet_<precision>.plan`` (``.rtx.plan`` for TensorRT-RTX; ``_uint8`` before the suffix for a
+    frame-input graph): the engine built from that precision's ONNX."""
+    tag = FRAME_TAG if input_type == FRAME_INPUT else ""
+    return f"{MODEL_NAME}_{precision}{tag}{PLAN_SUFFIXES[runtime]}"
 
 
 # --- the graph's contract ---------------------------------------------------------------------------

@@ -48,11 +48,14 @@ class _Runner:
         return self._loaded is not None
 
     def infer(self, images: np.ndarray) -> np.ndarray:
-        """Float32 NCHW images → float32 logits ``[batch, classes]``."""
+        """Normalized float NCHW images → float32 logits ``[batch, classes]``; an artifact exported with
+        ``--input-type uint8-nhwc`` also takes its uint8 NHWC frames as they are."""
         if self._loaded is None:
             raise GnetError(f"the {self.name} runner of {self.path.name} is not active",
                             remedy="use it in a with-block, or call activate() first")
-        return np.asarray(self._run(np.ascontiguousarray(images, dtype=np.float32)), dtype=np.float32)
+        frames = np.asarray(images).dtype == np.uint8
+        return np.asarray(self._run(np.ascontiguousarray(images, dtype=None if frames else np.float32)),
+                          dtype=np.float32)
 
     def _load(self) -> Any:
         raise NotImplementedError
@@ -160,7 +163,9 @@ class OpenVINORunner(_Runner):
         return compile_openvino(model, self.precision or ir_precision(model), self.config, self.batch, self.path.name)
 
     def _run(self, images: np.ndarray) -> np.ndarray:
-        return self._loaded(images)[0]
+        from gnet.checks.images import graph_feed
+
+        return self._loaded(graph_feed(images, self._loaded.input(0).get_element_type().to_dtype()))[0]
 
 
 class TensorRTRunner(_Runner):

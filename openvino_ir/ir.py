@@ -24,7 +24,7 @@ from typing import Any
 
 from gnet.atomic import atomic_files
 from gnet.checks.parity import ParityError, ParityReport
-from gnet.defaults import INPUT_NAME, IR_SUFFIX, IR_WEIGHTS_SUFFIX, OUTPUT_NAME
+from gnet.defaults import FLOAT_INPUT, INPUT_NAME, IR_SUFFIX, IR_WEIGHTS_SUFFIX, OUTPUT_NAME, image_dims
 from gnet.errors import GnetError, UsageError
 from gnet.export import metadata
 from gnet.export.hashing import sha256_file
@@ -77,7 +77,8 @@ def check_interface(model: Any, num_classes: int, image_size: int) -> None:
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise GnetError("the IR must have one input and one output",
                         f"it has {len(model.inputs)} inputs and {len(model.outputs)} outputs")
-    wanted = {INPUT_NAME: [3, image_size, image_size], OUTPUT_NAME: [num_classes]}
+    input_type = ir_metadata(model).get("input_type", FLOAT_INPUT)
+    wanted = {INPUT_NAME: image_dims(image_size, input_type), OUTPUT_NAME: [num_classes]}
     for port in (model.input(0), model.output(0)):
         name = port.get_any_name()
         if name not in wanted:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from gnet.checks.images import graph_feed
 from gnet.errors import GnetError, NotAvailable
 
 DEVICE = "CPU"
@@ -150,8 +151,8 @@ def executed(back: dict[str, Any]) -> str:
 def infer_batched(compiled: Any, data: np.ndarray, batch: int) -> np.ndarray:
     """``data`` through a compiled single-input model ``batch`` images at a time (the last batch smaller)."""
     request = compiled.create_infer_request()
-    dtype = compiled.input(0).get_element_type().to_dtype()  # float16 for an FP16 graph with FP16 I/O
-    outputs = [np.array(request.infer({0: np.ascontiguousarray(data[start:start + batch], dtype=dtype)})[0],
+    dtype = compiled.input(0).get_element_type().to_dtype()  # float16 (FP16 I/O) or uint8 (camera frames)
+    outputs = [np.array(request.infer({0: graph_feed(data[start:start + batch], dtype)})[0],
                         dtype=np.float32, copy=True)
                for start in range(0, len(data), batch)]
     return np.concatenate(outputs)

@@ -57,7 +57,7 @@ def calibration_images(loaded: LoadedModel, settings: CalibrationSettings, image
     return images
 
 
-def _stamp_file(model_path: Path, meta: dict[str, Any]) -> dict[str, Any]:
+def stamp_file(model_path: Path, meta: dict[str, Any]) -> dict[str, Any]:
     model = onnx.load(str(model_path))
     stamped = metadata.stamp(model, meta)
     onnx.save(model, str(model_path))
@@ -144,13 +144,21 @@ def write_precision(
             request = Int8Request(loaded, evaluation, size, int8_target, calib or CalibrationSettings(), keep_fp, progress)
             added, calibration = _write_int8(fp32_onnx, tmp, request, notes)
             meta.update(added)
-        meta = _stamp_file(tmp, meta)
-        report = check_onnx(tmp, reference, evaluation, precision, loaded.weights, batches, trained=loaded.trained,
-                            trained_image_size=loaded.image_size)
-        report.artifact = output.name
-        if not report.passed:
-            raise ParityError(report, "nothing was written")
-        if precision == "fp16" and (overflow := first_overflow(tmp, evaluation)) is not None:
-            raise GnetError(f"{output.name} leaves FP16's range on {evaluation.source}", overflow.sentence(),
-                            "nothing was written")
+        meta = stamp_file(tmp, meta)
+        report = prove(tmp, output.name, precision, loaded, evaluation, reference, batches)
     return PrecisionResult(path=output, parity=report, metadata=meta, calibration=calibration, notes=notes)
+
+
+def prove(graph: Path, name: str, precision: str, loaded: LoadedModel, evaluation: ImageSet, reference: np.ndarray,
+          batches: Sequence[int] | None) -> ParityReport:
+    """Parity of the not-yet-written ``graph`` (to be ``name``) against PyTorch's ``reference``, and for FP16 its
+    range; raises (nothing is written) when either fails."""
+    report = check_onnx(graph, reference, evaluation, precision, loaded.weights, batches, trained=loaded.trained,
+                        trained_image_size=loaded.image_size)
+    report.artifact = name
+    if not report.passed:
+        raise ParityError(report, "nothing was written")
+    if precision == "fp16" and (overflow := first_overflow(graph, evaluation)) is not None:
+        raise GnetError(f"{name} leaves FP16's range on {evaluation.source}", overflow.sentence(),
+                        "nothing was written")
+    return report

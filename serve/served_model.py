@@ -80,6 +80,9 @@ def read_signature(path: Path, command: str = "serve") -> Signature:
         raise GnetError(what, f"it is not a readable ONNX file ({first_line(exc)})", EXPORT_REMEDY) from None
     # before the shapes: a foreign ONNX gets the one sentence every command gives it, whatever its names
     metadata = require_gnet_metadata(model, str(path), command)
+    if metadata.get("input_type", defaults.FLOAT_INPUT) != defaults.FLOAT_INPUT:
+        raise UsageError(what, "it takes uint8 camera frames, and gnet's served model takes normalized float images",
+                         f"serve the float graph it was made from ({path.name.replace(defaults.FRAME_TAG, '', 1)})")
     inputs = {i.name: i for i in model.graph.input}
     outputs = {o.name: o for o in model.graph.output}
     if defaults.INPUT_NAME not in inputs or defaults.OUTPUT_NAME not in outputs:

@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from gnet.checks.images import load_packaged_photos
+from gnet.defaults import ARTIFACT_NAMES, FRAME_INPUT, artifact_name
 from gnet.export.api import export_model
 from gnet.export.weights import build_googlenet, live_init
 from gnet.precision.calibration import CalibrationSettings
@@ -130,6 +131,18 @@ def int8_cpu(fixture_path: Path, workdir: Path, int8_trt):
     calib = CalibrationSettings(cache_dir=str(workdir / "calibration"))
     return export_model(weights=str(fixture_path), output=workdir / "googlenet_int8_cpu.qdq.onnx", precision="int8",
                         int8_target="cpu", calib=calib)
+
+
+@pytest.fixture(scope="session")
+def frame_graphs(fixture_path: Path, workdir: Path, int8_cpu, fp16) -> dict[str, Path]:
+    """Each kind's frame-input graph (``--input-type uint8-nhwc``), made from the session's float graphs beside it."""
+    calib = CalibrationSettings(cache_dir=str(workdir / "calibration"))
+    made = {}
+    for kind in ARTIFACT_NAMES:
+        precision, target = ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
+        made[kind] = export_model(weights=str(fixture_path), precision=precision, int8_target=target, calib=calib,
+                                  output=workdir / artifact_name(kind, FRAME_INPUT), input_type=FRAME_INPUT).path
+    return made
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from gnet.bench.results import Unavailable
 from gnet.bench.runners.base import Availability, PrepareContext, Runner
+from gnet.bench.runners.cpp_openvino import CppOpenVinoRunner
 from gnet.bench.runners.openvino_cpu import OpenVinoCpuRunner
 from gnet.bench.runners.ort_cpu import OrtCpuRunner
 from gnet.bench.runners.ort_cuda import OrtCudaRunner
@@ -22,8 +23,8 @@ __all__ = ["ALIASES", "BACKENDS", "OPT_IN", "OPT_IN_VARIANTS", "Availability", "
 
 BACKENDS: dict[str, type[Runner]] = {
     cls.backend: cls
-    for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OpenVinoCpuRunner, OrtCudaRunner, OrtTensorrtRunner,
-                TrtRunner, TrtRtxRunner, TritonRunner)
+    for cls in (TorchCpuRunner, TorchCudaRunner, OrtCpuRunner, OpenVinoCpuRunner, CppOpenVinoRunner, OrtCudaRunner,
+                OrtTensorrtRunner, TrtRunner, TrtRtxRunner, TritonRunner)
 }
 """Every backend gnet knows, in the order the reports list them."""
 

@@ -86,6 +86,29 @@ class Runner(ABC):
     def close(self) -> None:
         """Free sessions, GPU memory and threads."""
 
+    def run_all(self, images: np.ndarray, batch: int) -> np.ndarray:
+        """Every image through ``run`` in batches of exactly ``batch`` (the last one padded, so static-shape runners
+        see the shape they are timed at): the logits of ``images``, in order. The harness's parity pass."""
+        outputs = []
+        for start in range(0, len(images), batch):
+            chunk = images[start:start + batch]
+            count = len(chunk)
+            if count < batch:
+                chunk = np.resize(chunk, (batch, *chunk.shape[1:]))
+            outputs.append(np.array(self.run(np.ascontiguousarray(chunk)), dtype=np.float32)[:count])
+        return np.concatenate(outputs)
+
+    times_itself: ClassVar[bool] = False
+    """A runner whose model runs in another process (``cpp-openvino``: ``gnet-infer``): timing ``run`` from Python
+    would time a process start and a model compile, so the harness asks it for its own loop's latencies instead."""
+
+    def time_itself(self, images: np.ndarray, warmup_ms: float, duration_s: float,
+                    min_iterations: int) -> tuple[list[float], int]:
+        """``times_itself`` runners: ``images`` (one batch) timed by the runner's own loop under trtexec's rules (warm
+        up ``warmup_ms``, at least one call; then until ``duration_s`` and ``min_iterations`` are both reached) →
+        (each timed call's latency in ms, in call order; warm-up iterations)."""
+        raise NotImplementedError
+
     supports_concurrency: ClassVar[bool] = False
     """A served runner: timed with N concurrent clients (``clients(n)``, :mod:`gnet.bench.concurrency`)."""
 

@@ -114,6 +114,16 @@ Preprocessing parse_preprocessing(const json& doc, const std::string& where) {
     out.layout = doc.value("layout", "");
     out.color = doc.value("color", "");
     out.interpolation = doc.value("interpolation", "");
+    if (doc.contains("dtype")) {  // a frame artifact's: "uint8" (absent: the float images of older exports)
+        if (!doc["dtype"].is_string()) unusable(where, "preprocessing", doc["dtype"], "dtype as a string");
+        out.dtype = doc["dtype"].get<std::string>();
+    }
+    if (doc.contains("normalized_in_graph")) {
+        if (!doc["normalized_in_graph"].is_boolean()) {
+            unusable(where, "preprocessing", doc["normalized_in_graph"], "normalized_in_graph as true or false");
+        }
+        out.normalized_in_graph = doc["normalized_in_graph"].get<bool>();
+    }
     if (!doc.contains("mean") || !doc.contains("std") || !doc.contains("resize_short_side") ||
         !doc.contains("center_crop")) {
         return out;  // not recorded in full (an old or hand-written manifest): tensors can still be fed
@@ -149,6 +159,13 @@ void apply_gnet_metadata(Artifact& artifact, const std::map<std::string, std::st
     auto has = [&](const char* key) { return values.count(key) > 0; };
     if (has("int8_target")) artifact.int8_target = string_of(where, "int8_target", decode(values.at("int8_target")));
     if (has("weights")) artifact.weights = string_of(where, "weights", decode(values.at("weights")));
+    if (has("input_type")) {
+        json type = decode(values.at("input_type"));
+        if (type != FLOAT_INPUT && type != FRAME_INPUT) {
+            unusable(where, "input_type", type, std::string(FLOAT_INPUT) + " or " + FRAME_INPUT);
+        }
+        artifact.input_type = type.get<std::string>();
+    }
     if (has("preprocessing")) artifact.preprocessing = parse_preprocessing(decode(values.at("preprocessing")), where);
 }
 
@@ -160,33 +177,69 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
     return out + "]";
 }
 
+namespace {
+
+bool same_dims(const std::vector<std::int64_t>& got, const std::vector<std::int64_t>& want) {
+    if (got.size() != want.size()) return false;
+    for (std::size_t i = 1; i < got.size(); ++i) {  // dimension 0 is the batch: any size
+        if (got[i] != want[i]) return false;
+    }
+    return true;
+}
+
+bool is_float(const std::string& dtype) { return dtype == "float32" || dtype == "float16"; }
+
+// The input of the other input type (uint8 frames where the contract says float images, or the reverse): the
+// metadata (an edited gnet.input_type, a manifest's input_type) contradicts the graph.
+void refuse_contradicting_input(const Artifact& artifact, bool frames, std::int64_t s) {
+    const TensorInfo& input = artifact.input;
+    const bool other = frames ? is_float(input.dtype) && same_dims(input.shape, {-1, 3, s, s})
+                              : input.dtype == "uint8" && same_dims(input.shape, {-1, s, s, 3});
+    if (!other) return;
+    const bool plan = artifact.file_type == FileType::plan;
+    const std::string side = std::to_string(s);
+    throw Error(artifact.path.string() + (plan ? " does not match its manifest" : " does not match its gnet metadata"),
+                "its input '" + input.name + "' is " + input.dtype + " " + shape_text(input.shape) +
+                    (frames ? " (float images)" : " (camera frames)") + ", but " +
+                    (plan ? "the manifest's input_type" : "gnet.input_type") + " is " + artifact.input_type +
+                    (frames ? ", which takes uint8 [batch, " + side + ", " + side + ", 3]"
+                            : ", which takes float32 or float16 [batch, 3, " + side + ", " + side + "]"),
+                plan ? "rebuild both with gnet build" : "re-export it with gnet export");
+}
+
+}  // namespace
+
 void check_interface(const Artifact& artifact) {
     const std::string where = artifact.path.string();
     const std::int64_t s = artifact.image_size;
-    auto differs = [](const std::vector<std::int64_t>& got, const std::vector<std::int64_t>& want) {
-        if (got.size() != want.size()) return true;
-        for (std::size_t i = 1; i < got.size(); ++i) {  // dimension 0 is the batch: any size
-            if (got[i] != want[i]) return true;
-        }
-        return false;
-    };
-    if (differs(artifact.input.shape, {-1, 3, s, s})) {
+    const std::string side = std::to_string(s);
+    const bool frames = artifact.input_type == FRAME_INPUT;
+    refuse_contradicting_input(artifact, frames, s);
+    if (!same_dims(artifact.input.shape, frames ? std::vector<std::int64_t>{-1, s, s, 3}
+                                                : std::vector<std::int64_t>{-1, 3, s, s})) {
         throw Error(where + " does not match its gnet metadata",
-                    "its input '" + artifact.input.name + "' is " + shape_text(artifact.input.shape) +
-                        ", not [batch, 3, " + std::to_string(s) + ", " + std::to_string(s) + "]",
+                    "its input '" + artifact.input.name + "' is " + shape_text(artifact.input.shape) + ", not " +
+                        (frames ? "[batch, " + side + ", " + side + ", 3]" : "[batch, 3, " + side + ", " + side + "]"),
                     "re-export it with gnet export");
     }
-    if (differs(artifact.output.shape, {-1, artifact.num_classes})) {
+    if (!same_dims(artifact.output.shape, {-1, artifact.num_classes})) {
         throw Error(where + " does not match its gnet metadata",
                     "its output '" + artifact.output.name + "' is " + shape_text(artifact.output.shape) +
                         ", not [batch, " + std::to_string(artifact.num_classes) + "]",
                     "re-export it with gnet export");
     }
+    if (frames && artifact.input.dtype != "uint8") {
+        throw Error(where + " has a " + (artifact.input.dtype.empty() ? "non-uint8" : artifact.input.dtype) +
+                        " input '" + artifact.input.name + "'",
+                    "its input type " + std::string(FRAME_INPUT) + " takes uint8 camera frames");
+    }
     for (const TensorInfo* tensor : {&artifact.input, &artifact.output}) {
-        if (tensor->dtype != "float32" && tensor->dtype != "float16") {
+        if (tensor == &artifact.input && frames) continue;
+        if (!is_float(tensor->dtype)) {
             throw Error(where + " has a " + (tensor->dtype.empty() ? "non-float" : tensor->dtype) + " tensor '" +
                             tensor->name + "'",
-                        "gnet feeds float32 or float16 images and reads float logits");
+                        "gnet feeds float32 or float16 images (or uint8 frames to a " + std::string(FRAME_INPUT) +
+                            " graph) and reads float logits");
         }
     }
 }

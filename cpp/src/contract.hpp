@@ -25,7 +25,8 @@ Preprocessing parse_preprocessing(const nlohmann::json& doc, const std::string& 
 // The one place the library instantiates nlohmann's parser: it is the slowest part of the build.
 bool parse_json(const std::string& text, nlohmann::json& out, std::string& why);
 
-// One input [batch, 3, S, S] and one output [batch, C], float32 or float16, as the contract says.
+// One input and one output [batch, C] as the contract says: float32 or float16 [batch, 3, S, S] in, or uint8
+// [batch, S, S, 3] where the input type is FRAME_INPUT; a graph of the other input type is refused in one sentence.
 void check_interface(const Artifact& artifact);
 
 // A JSON value quoted in a sentence: compact, invalid UTF-8 replaced, cut to 80 characters.

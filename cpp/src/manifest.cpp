@@ -219,6 +219,7 @@ Artifact open_plan(const std::filesystem::path& path) {
     a.output = read_tensor(doc, f, "outputs");
     read_profile(doc, f, a.manifest);
     read_model_record(doc, f, a);
+    if (doc.contains("input_type")) a.input_type = f.one_of(doc, "manifest", "input_type", {FLOAT_INPUT, FRAME_INPUT});
     a.preprocessing = parse_preprocessing(f.object(doc, "manifest", "preprocessing"), a.manifest.path.string());
     check_interface(a);
     std::error_code error;

@@ -36,7 +36,10 @@ TensorInfo tensor_of(const ov::Output<const ov::Node>& port) {
     TensorInfo info;
     info.name = port.get_any_name();
     ov::element::Type type = port.get_element_type();
-    info.dtype = type == ov::element::f32 ? "float32" : type == ov::element::f16 ? "float16" : type.get_type_name();
+    info.dtype = type == ov::element::f32   ? "float32"
+                 : type == ov::element::f16 ? "float16"
+                 : type == ov::element::u8  ? "uint8"
+                                            : type.get_type_name();
     for (const ov::Dimension& d : port.get_partial_shape()) info.shape.push_back(d.is_static() ? d.get_length() : -1);
     return info;
 }

@@ -1,6 +1,7 @@
 // The OpenVINO runner: an ONNX file or IR compiled for the CPU with the precision hint of what its graph encodes
 // forced (openvino_ir/runtime.py's HINT), as gnet's Python runner compiles it: OpenVINO's own default would run
 // an FP32 graph in BF16 on a CPU that has BF16. The batch stays dynamic; each call sets its input's shape.
+// A camera-frame artifact (uint8-nhwc) takes the caller's uint8 bytes in a tensor wrapping them: no copy.
 #include <openvino/core/model.hpp>
 #include <openvino/runtime/compiled_model.hpp>
 #include <openvino/runtime/core.hpp>
@@ -22,7 +23,7 @@ ov::element::Type precision_hint(const std::string& precision) {
 class OpenVINORunner : public Runner {
 public:
     OpenVINORunner(const Artifact& artifact, const RunnerOptions& options)
-        : name_(artifact.path.filename().string()), image_size_(artifact.image_size),
+        : artifact_(artifact), name_(artifact.path.filename().string()), image_size_(artifact.image_size),
           num_classes_(artifact.num_classes) {
         std::shared_ptr<ov::Model> model;
         try {
@@ -42,10 +43,27 @@ public:
     }
 
     std::vector<float> infer(const float* images, int batch) override {
+        refuse_other_input_type(artifact_, false);
         if (batch < 1) throw Error("a batch must hold at least one image", "", "", ErrorKind::usage);
         const ov::Shape shape{std::size_t(batch), 3, std::size_t(image_size_), std::size_t(image_size_)};
+        return run([&] { return input_tensor(images, shape); }, batch);
+    }
+
+    std::vector<float> infer_frames(const std::uint8_t* frames, int batch) override {
+        refuse_other_input_type(artifact_, true);
+        if (batch < 1) throw Error("a batch must hold at least one image", "", "", ErrorKind::usage);
+        const ov::Shape shape{std::size_t(batch), std::size_t(image_size_), std::size_t(image_size_), 3};
+        // The caller's bytes themselves: OpenVINO reads an input tensor and never writes it.
+        return run([&] { return ov::Tensor(ov::element::u8, shape, const_cast<std::uint8_t*>(frames)); }, batch);
+    }
+
+    std::string runtime() const override { return "openvino"; }
+
+private:
+    template <typename MakeTensor>
+    std::vector<float> run(MakeTensor make_tensor, int batch) {
         try {
-            request_.set_input_tensor(input_tensor(images, shape));
+            request_.set_input_tensor(make_tensor());
             request_.infer();
             return logits(request_.get_output_tensor(), batch);
         } catch (const Error&) {
@@ -55,9 +73,6 @@ public:
         }
     }
 
-    std::string runtime() const override { return "openvino"; }
-
-private:
     // float32 input is wrapped without a copy (OpenVINO only reads it); a float16 input is converted.
     ov::Tensor input_tensor(const float* images, const ov::Shape& shape) {
         if (input_type_ == ov::element::f32) return ov::Tensor(ov::element::f32, shape, const_cast<float*>(images));
@@ -87,6 +102,7 @@ private:
         return out;
     }
 
+    Artifact artifact_;
     std::string name_;
     int image_size_, num_classes_;
     ov::CompiledModel compiled_;

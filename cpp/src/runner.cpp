@@ -37,6 +37,23 @@ std::unique_ptr<Runner> make_plan_runner(const Artifact& artifact, const RunnerO
 
 }  // namespace
 
+namespace detail {
+
+void refuse_other_input_type(const Artifact& artifact, bool frames) {
+    if ((artifact.input_type == FRAME_INPUT) == frames) return;
+    const std::string name = artifact.path.filename().string();
+    if (frames) {
+        throw Error(name + " takes normalized float images (input type " + artifact.input_type + "), not uint8 frames",
+                    "only artifacts exported with --input-type uint8-nhwc take frames",
+                    "load its images with gnet::load_image and run them with Runner::infer", ErrorKind::usage);
+    }
+    throw Error(name + " takes uint8 camera frames (input type " + artifact.input_type + "), not float images",
+                "its graph scales and normalizes the pixels itself",
+                "load its images with gnet::load_frame and run them with Runner::infer_frames", ErrorKind::usage);
+}
+
+}  // namespace detail
+
 std::unique_ptr<Runner> make_runner(const Artifact& artifact, const RunnerOptions& options) {
     if (artifact.file_type == FileType::plan) return make_plan_runner(artifact, options);
     return detail::make_openvino_runner(artifact, options);

@@ -9,11 +9,15 @@
 // The order of the checks follows engines/plan_loader.py, except that the plan's hash was checked before this
 // file's code runs (runner.cpp), because it needs no library: library, TensorRT version, CUDA device, compute
 // capability, deserialize, execution context.
+//
+// A camera-frame plan (the manifest's input_type uint8-nhwc) has a uint8 input binding, [batch, S, S, 3]:
+// infer_frames' host-to-device copy reads the caller's bytes as they are (one byte an element, no staging).
 #include <dlfcn.h>
 
 #include <NvInferRuntime.h>
 #include <cuda_runtime_api.h>
 
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -160,6 +164,7 @@ public:
         context_.reset(engine_->createExecutionContext());
         if (!context_) throw Error("TensorRT cannot create an execution context for " + name_, logger_.last_error());
         check_tensors();
+        check_input_dtype();
         cuda_check(cudaStreamCreate(&stream_), "cudaStreamCreate");
         input_half_ = engine_->getTensorDataType(artifact.input.name.c_str()) == nvinfer1::DataType::kHALF;
         output_half_ = engine_->getTensorDataType(artifact.output.name.c_str()) == nvinfer1::DataType::kHALF;
@@ -173,6 +178,29 @@ public:
     }
 
     std::vector<float> infer(const float* images, int batch) override {
+        refuse_other_input_type(artifact_, false);
+        const std::int64_t s = artifact_.image_size;
+        set_shape(batch, {batch, 3, s, s});
+        copy_in(images, std::size_t(batch) * 3 * s * s);
+        return run(batch);
+    }
+
+    std::vector<float> infer_frames(const std::uint8_t* frames, int batch) override {
+        refuse_other_input_type(artifact_, true);
+        const std::int64_t s = artifact_.image_size;
+        set_shape(batch, {batch, s, s, 3});
+        const std::size_t bytes = std::size_t(batch) * s * s * 3;  // uint8: one byte an element
+        input_.reserve(bytes);
+        cuda_check(cudaMemcpyAsync(input_.data, frames, bytes, cudaMemcpyHostToDevice, stream_), "cudaMemcpyAsync");
+        return run(batch);
+    }
+
+    std::string runtime() const override { return "tensorrt"; }
+    int max_batch() const override { return artifact_.manifest.max_batch; }
+
+private:
+    // The batch within the plan's profile, and the input's shape for this call.
+    void set_shape(int batch, std::initializer_list<std::int64_t> dims) {
         const EngineManifest& m = artifact_.manifest;
         if (batch < m.min_batch || batch > m.max_batch) {
             throw Error("batch " + std::to_string(batch) + " is outside " + name_ + "'s profile",
@@ -180,14 +208,17 @@ public:
                             std::to_string(m.max_batch),
                         "pass --batch within that range, or rebuild with gnet build --max-batch", ErrorKind::usage);
         }
-        const std::int64_t s = artifact_.image_size;
         nvinfer1::Dims shape;
-        shape.nbDims = 4;
-        shape.d[0] = batch; shape.d[1] = 3; shape.d[2] = s; shape.d[3] = s;
+        shape.nbDims = static_cast<std::int32_t>(dims.size());
+        int i = 0;
+        for (std::int64_t d : dims) shape.d[i++] = d;
         if (!context_->setInputShape(artifact_.input.name.c_str(), shape)) {
             throw Error("TensorRT refuses the input shape of " + name_, logger_.last_error());
         }
-        copy_in(images, std::size_t(batch) * 3 * s * s);
+    }
+
+    // The input is on the device: run, and bring the logits back.
+    std::vector<float> run(int batch) {
         const std::size_t out_count = std::size_t(batch) * artifact_.num_classes;
         output_.reserve(out_count * (output_half_ ? 2 : 4));
         context_->setTensorAddress(artifact_.input.name.c_str(), input_.data);
@@ -196,10 +227,23 @@ public:
         return copy_out(out_count);
     }
 
-    std::string runtime() const override { return "tensorrt"; }
-    int max_batch() const override { return artifact_.manifest.max_batch; }
+    // The engine's input binding must be of the manifest's dtype: uint8 for a frame plan, float otherwise.
+    void check_input_dtype() const {
+        const nvinfer1::DataType type = engine_->getTensorDataType(artifact_.input.name.c_str());
+        const bool frames = artifact_.input.dtype == "uint8";
+        const bool ok = frames ? type == nvinfer1::DataType::kUINT8
+                               : type == nvinfer1::DataType::kFLOAT || type == nvinfer1::DataType::kHALF;
+        if (ok) return;
+        const char* engine_type = type == nvinfer1::DataType::kFLOAT   ? "float32"
+                                  : type == nvinfer1::DataType::kHALF  ? "float16"
+                                  : type == nvinfer1::DataType::kUINT8 ? "uint8"
+                                                                       : "another type";
+        throw Error(name_ + " does not match its manifest",
+                    "the engine's input '" + artifact_.input.name + "' is " + engine_type +
+                        ", the manifest records " + artifact_.input.dtype,
+                    "rebuild both with gnet build");
+    }
 
-private:
     // The engine's tensors must be the manifest's: one input and one output of those names.
     void check_tensors() const {
         std::vector<std::string> found;

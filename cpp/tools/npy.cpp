@@ -17,7 +17,8 @@ constexpr std::int64_t MAX_ELEMENTS = std::int64_t(1) << 32;
 
 [[noreturn]] void refuse(const std::string& path, const std::string& why) {
     throw gnet::Error("cannot read the tensor " + path, why,
-                      "write it with numpy.save(path, array.astype(numpy.float32)) from a C-order array");
+                      "write it with numpy.save(path, array.astype(numpy.float32)) from a C-order array (numpy.uint8 "
+                      "for camera frames)");
 }
 
 // The text after 'key': in the header dict, spaces skipped.
@@ -72,9 +73,13 @@ Tensor read_npy(const std::string& path) {
     if (!in) refuse(path, "no such file, or it cannot be opened");
     std::string header = read_header(path, in);
     std::string descr = value_after(path, header, "descr");
-    if (descr.rfind("'<f4'", 0) != 0 && descr.rfind("\"<f4\"", 0) != 0) {
+    auto is = [&](const std::string& code) {  // 'code' or "code"
+        return descr.rfind("'" + code + "'", 0) == 0 || descr.rfind("\"" + code + "\"", 0) == 0;
+    };
+    const bool frames = is("|u1") || is("<u1") || is(">u1");  // one byte: any byte order is the same
+    if (!frames && !is("<f4")) {
         std::string dtype = descr.substr(0, descr.find_first_of(",}"));
-        refuse(path, "its dtype is " + dtype + ", not little-endian float32 ('<f4')");
+        refuse(path, "its dtype is " + dtype + ", not little-endian float32 ('<f4') or uint8 ('|u1')");
     }
     if (value_after(path, header, "fortran_order").rfind("False", 0) != 0) {
         refuse(path, "it is in Fortran order, not C order");
@@ -86,27 +91,48 @@ Tensor read_npy(const std::string& path) {
         count *= d;
         if (count > MAX_ELEMENTS) refuse(path, "it is implausibly large");
     }
-    tensor.data.resize(static_cast<std::size_t>(count));
-    in.read(reinterpret_cast<char*>(tensor.data.data()), static_cast<std::streamsize>(count * 4));
-    if (in.gcount() != count * 4 || in.peek() != std::char_traits<char>::eof()) {
+    const std::int64_t bytes = count * (frames ? 1 : 4);
+    tensor.dtype = frames ? "uint8" : "float32";
+    char* into;
+    if (frames) {
+        tensor.frames.resize(static_cast<std::size_t>(count));
+        into = reinterpret_cast<char*>(tensor.frames.data());
+    } else {
+        tensor.data.resize(static_cast<std::size_t>(count));
+        into = reinterpret_cast<char*>(tensor.data.data());
+    }
+    in.read(into, static_cast<std::streamsize>(bytes));
+    if (in.gcount() != bytes || in.peek() != std::char_traits<char>::eof()) {
         refuse(path, "its data does not fill its shape exactly (truncated, or followed by other bytes)");
     }
     return tensor;
 }
 
-std::string npy_bytes(const std::vector<std::int64_t>& shape, const std::vector<float>& data) {
+namespace {
+
+std::string npy_bytes(const std::vector<std::int64_t>& shape, const char* descr, const char* data, std::size_t bytes) {
     std::string dims;
     for (std::int64_t d : shape) dims += std::to_string(d) + ", ";
     if (shape.size() > 1) dims.resize(dims.size() - 2);
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+    std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
     const std::size_t unpadded = 10 + header.size() + 1;  // magic, version, length, header, newline
     header += std::string((64 - unpadded % 64) % 64, ' ') + "\n";  // numpy aligns the data to 64 bytes
     std::string out("\x93NUMPY\x01\x00", 8);
     out += static_cast<char>(header.size() & 0xff);
     out += static_cast<char>(header.size() >> 8);
     out += header;
-    out.append(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float));
+    out.append(data, bytes);
     return out;
+}
+
+}  // namespace
+
+std::string npy_bytes(const std::vector<std::int64_t>& shape, const std::vector<float>& data) {
+    return npy_bytes(shape, "<f4", reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float));
+}
+
+std::string npy_bytes(const std::vector<std::int64_t>& shape, const std::vector<std::uint8_t>& frames) {
+    return npy_bytes(shape, "|u1", reinterpret_cast<const char*>(frames.data()), frames.size());
 }
 
 }  // namespace gnet_infer

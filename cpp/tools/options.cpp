@@ -63,13 +63,14 @@ bool apply_valued(Options& o, const std::string& name, const std::string& value)
     else if (name == "--input-tensor") o.input_tensor = value;
     else if (name == "--output-tensor") o.output_tensor = value;
     else if (name == "--write-input") o.write_input = value;
+    else if (name == "--export-times") o.export_times = value;
     else return false;
     return true;
 }
 
 bool takes_value(const std::string& name) {
     for (const char* n : {"--top-k", "--batch", "--threads", "--iterations", "--duration-s", "--warmup-ms",
-                          "--input-tensor", "--output-tensor", "--write-input"}) {
+                          "--input-tensor", "--output-tensor", "--write-input", "--export-times"}) {
         if (name == n) return true;
     }
     return false;
@@ -85,6 +86,7 @@ void check_combination(const Options& o) {
     if (!o.input_tensor.empty() && !o.write_input.empty()) {
         throw UsageProblem("--write-input needs images, not --input-tensor");
     }
+    if (!o.export_times.empty() && !o.bench) throw UsageProblem("--export-times needs --bench");
 }
 
 }  // namespace
@@ -122,8 +124,8 @@ Options parse_options(int argc, char** argv) {
 
 std::string usage_line() {
     return "usage: gnet-infer MODEL IMAGE... [--top-k K] [--batch N] [--json [PATH]] [--bench [--iterations N] "
-           "[--duration-s S] [--warmup-ms W]] [--input-tensor X.npy] [--output-tensor Y.npy] [--write-input X.npy] "
-           "[--threads T]";
+           "[--duration-s S] [--warmup-ms W] [--export-times T.json]] [--input-tensor X.npy] [--output-tensor Y.npy] "
+           "[--write-input X.npy] [--threads T]";
 }
 
 std::string help_text() {
@@ -139,9 +141,11 @@ manifest beside it (data-centre TensorRT, GPU). IMAGE: PNG or JPEG files, prepro
                        (PATH: --json=PATH, or a next argument ending in .json)
   --bench              time inference on one batch (trtexec's rules: warm-up, then at least --iterations and
                        --duration-s) and print one JSON object instead of classes
-  --input-tensor X     feed a float32 NCHW .npy instead of images
+  --export-times T     with --bench: write each timed call's latency in ms, in call order, as a JSON list
+  --input-tensor X     feed a float32 NCHW .npy instead of images (a camera-frame artifact: uint8 NHWC frames)
   --output-tensor Y    write the float32 logits [images, classes] as .npy
-  --write-input X      write the preprocessed float32 NCHW input tensor as .npy
+  --write-input X      write the preprocessed input tensor as .npy (float32 NCHW; uint8 NHWC frames for a
+                       camera-frame artifact, whose images are fed as frames)
   --threads T          OpenVINO inference threads (default: OpenVINO's choice)
   --version, --help
 

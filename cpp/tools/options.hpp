@@ -19,9 +19,10 @@ struct Options {
     int iterations = 10;             // trtexec's defaults: at least 10 iterations, 3 s, after 200 ms of warm-up
     double duration_s = 3.0;
     double warmup_ms = 200.0;
-    std::string input_tensor;        // a float32 NCHW .npy fed instead of images
+    std::string input_tensor;        // a float32 NCHW .npy (uint8 NHWC for a frame artifact) fed instead of images
     std::string output_tensor;       // where the float32 logits go as .npy
-    std::string write_input;         // where the preprocessed input tensor goes as .npy
+    std::string write_input;         // where the preprocessed input tensor (or frames) goes as .npy
+    std::string export_times;        // --bench: where each timed call's latency goes, a JSON list (trtexec's --exportTimes)
     bool help = false;
     bool version = false;
 };

@@ -66,4 +66,8 @@ std::string bench_json(const BenchFacts& facts, const Timing& timing) {
     return dump(doc);
 }
 
+std::string times_json(const Timing& timing) {
+    return ordered_json(timing.latencies_ms).dump() + "\n";  // one line: a long run times thousands of calls
+}
+
 }  // namespace gnet_infer

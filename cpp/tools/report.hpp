@@ -30,4 +30,7 @@ struct BenchFacts {
 
 std::string bench_json(const BenchFacts& facts, const Timing& timing);
 
+// --export-times: each timed call's latency in milliseconds, in call order, as one JSON list.
+std::string times_json(const Timing& timing);
+
 }  // namespace gnet_infer

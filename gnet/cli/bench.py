@@ -15,9 +15,10 @@ from gnet.cli.common import WEIGHTS_HELP, FiniteFloat, console, err_console, han
 from gnet.errors import UsageError
 
 BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, openvino-cpu "
-                "(or openvino), ort-cuda, ort-trt, trt, trt-rtx, triton (e.g. ort-cpu:tuned,openvino:trt-qdq) [default: "
-                "all but triton, a served model that runs only when named; unavailable ones are listed with why; with "
-                "trt-rtx the TensorRT-RTX build time per precision is reported even where its plans cannot run].")
+                "(or openvino), cpp-openvino (the C++ gnet-infer, after make cpp), ort-cuda, ort-trt, trt, trt-rtx, "
+                "triton (e.g. ort-cpu:tuned,openvino:trt-qdq) [default: all but triton, a served model that runs only "
+                "when named; unavailable ones are listed with why; with trt-rtx the TensorRT-RTX build time per "
+                "precision is reported even where its plans cannot run].")
 
 
 def _check_outputs(*paths: str | None) -> None:

@@ -153,7 +153,7 @@ def tolerance_text(report: ParityReport) -> str:
 def noise_table(rows: list[LayerNoise], count: int = 5, output_db: float | None = None) -> Table:
     """The ``count`` layers whose quantized input has the lowest SQNR, those worth ``--keep-fp`` marked;
     ``output_db``: the SQNR of the model's logits against FP32's, the figure keeping a layer must raise."""
-    from gnet.checks.sqnr import keep_fp_candidates
+    from gnet.checks.sqnr import KEEP_FP_MIN_SHARE, keep_fp_candidates
 
     shown = min(count, len(rows))
     title = f"where INT8 hurts: the {shown} lowest-SQNR layer inputs" if rows else "no quantized Conv/Gemm input"
@@ -170,5 +170,6 @@ def noise_table(rows: list[LayerNoise], count: int = 5, output_db: float | None 
     if output_db is not None:
         table.caption += f"; logits vs FP32: {output_db:.1f} dB"
         if not worth:
-            table.caption += " (no layer's own SQNR is below it: keeping one in floating point would gain little)"
+            table.caption += (f" (no layer holds {KEEP_FP_MIN_SHARE:.0%} of all the layers' own noise with its own SQNR"
+                              " below it: keeping one in floating point would gain little)")
     return table

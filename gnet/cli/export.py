@@ -52,11 +52,14 @@ from gnet.errors import GnetError
 @click.option("--calib-cache", type=click.Path(dir_okay=False),
               help="Calibration cache file [default: named by model and images under artifacts/calibration/].")
 @click.option("--keep-fp", multiple=True, metavar="NODE", help="Leave this node unquantized (repeatable; names from `gnet check`).")
+@click.option("--input-type", type=click.Choice(defaults.INPUT_TYPES), default=defaults.FLOAT_INPUT, show_default=True,
+              help="uint8-nhwc: a graph that takes RGB camera frames as bytes [N, H, W, 3] and normalizes them itself "
+                   "(googlenet_<precision>_uint8.onnx, made from the float graph beside it).")
 @handle_errors
 def export_cmd(weights: str, seed: int, output: str | None, image_size: int | None, opset: int, exporter: str,
                images: str | None, transform_input: bool | None, parity_batches: str | None, precision: str,
                io_dtype: str, int8_target: str, calib_images: str | None, calib_count: int | None,
-               calib_method: str, calib_cache: str | None, keep_fp: tuple[str, ...]) -> None:
+               calib_method: str, calib_cache: str | None, keep_fp: tuple[str, ...], input_type: str) -> None:
     """Export GoogLeNet (aux heads stripped) to ONNX in FP32, FP16 or INT8 and prove it matches PyTorch.
 
     \b
@@ -65,6 +68,7 @@ def export_cmd(weights: str, seed: int, output: str | None, image_size: int | No
       gnet export --weights my_checkpoint.pth --images val/
       gnet export --weights artifacts/fixture/googlenet_digits.pt --precision int8
       gnet export --precision int8 --int8-target cpu --calib-images train/ --calib-count 500
+      gnet export --precision fp16 --input-type uint8-nhwc
     """
     from gnet.pipeline import export_model
     from gnet.precision.calibration import CalibrationSettings
@@ -75,7 +79,7 @@ def export_cmd(weights: str, seed: int, output: str | None, image_size: int | No
             weights=weights, output=output, seed=seed, image_size=image_size, opset=opset, images=images,
             exporter=exporter, transform_input=transform_input, batches=parse_batches(parity_batches),
             precision=precision, io_dtype=io_dtype, int8_target=int8_target, calib=calib, keep_fp=keep_fp,
-            progress=progress,
+            progress=progress, input_type=input_type,
         )
     for note in result.notes:
         console.print(escape(note))

@@ -138,8 +138,60 @@ def test_noise_table_names_the_candidates_and_the_end_to_end_figure():
     table = noise_table(rows, output_db=17.26)
     shown = text(table)
     assert "the 2 lowest-SQNR" in shown and "21.0" in shown and "inf" in shown
-    assert "logits vs FP32: 17.3 dB (no layer's own SQNR is below it" in table.caption and "worth it" not in shown
+    assert "logits vs FP32: 17.3 dB (no layer holds 25% of all the layers' own noise" in table.caption
+    assert "worth it" not in shown
     marked = [line for line in text(noise_table(rows, output_db=25.0)).splitlines() if "worth it" in line]
     assert len(marked) == 1 and "/a/Conv" in marked[0]  # 21.0 dB under the logits' 25: its noise dominates
     assert "logits vs FP32" not in noise_table(rows).caption and "worth it" not in text(noise_table(rows))
     assert "no quantized Conv/Gemm input" in text(noise_table([]))
+
+
+def _rows(*sqnr_db: float):
+    from gnet.checks.sqnr import LayerNoise
+
+    return [LayerNoise(f"/l{i}/Conv", "Conv", f"t{i}", db, None) for i, db in enumerate(sqnr_db)]
+
+
+def _marked(rows, output_db) -> list[str]:
+    from gnet.checks.sqnr import keep_fp_candidates
+
+    return [row.node for row in keep_fp_candidates(rows, output_db)]
+
+
+def test_a_layer_is_marked_only_when_it_holds_a_large_share_of_the_layers_own_noise():
+    from gnet.checks.sqnr import KEEP_FP_MIN_SHARE, noise_shares
+
+    # Twenty layers of similar noise, all below the logits' 45 dB (this CPU's good TensorRT-format graph): the
+    # loudest holds about a tenth of the noise and keeping it gained 0.045 dB; the old rule marked all twenty.
+    similar = _rows(37.1, 38.4, 38.5, 38.6, *[39.0 + 0.2 * i for i in range(16)])
+    shares = noise_shares(similar)
+    assert sum(shares) == pytest.approx(1.0) and max(shares) < KEEP_FP_MIN_SHARE
+    assert _marked(similar, 45.2) == []
+    # One layer 20 dB louder than the rest: it holds most of the noise, and it alone is marked.
+    dominant = _rows(17.0, *[37.0 + 0.2 * i for i in range(20)])
+    assert noise_shares(dominant)[0] > 0.8 and _marked(dominant, 36.3) == ["/l0/Conv"]
+    # Two equally loud ones hold half each: both marked; three hold a third each, four a quarter: still marked.
+    assert _marked(_rows(17.0, 17.0, 40.0, 40.0), 35.0) == ["/l0/Conv", "/l1/Conv"]
+    assert _marked(_rows(*[17.0] * 4), 30.0) == [f"/l{i}/Conv" for i in range(4)]
+    assert _marked(_rows(*[17.0] * 5), 30.0) == []  # a fifth each: none is worth it alone
+
+
+def test_a_dominant_layer_is_not_marked_above_the_logits_sqnr_or_without_finite_logits():
+    import math
+
+    dominant = _rows(30.0, 50.0, 50.0)
+    assert _marked(dominant, 31.0) == ["/l0/Conv"]
+    assert _marked(dominant, 29.0) == []  # its own noise is quieter than what reaches the logits
+    assert _marked(dominant, None) == [] and _marked(dominant, math.inf) == [] and _marked(dominant, math.nan) == []
+
+
+def test_noise_shares_do_not_overflow_and_handle_silent_and_signal_free_layers():
+    import math
+
+    from gnet.checks.sqnr import noise_shares
+
+    assert noise_shares(_rows(-4000.0, -4000.0)) == pytest.approx([0.5, 0.5])  # 10^400 each: no OverflowError
+    assert noise_shares(_rows(10.0, math.inf)) == [1.0, 0.0]  # a layer without noise holds none of it
+    assert noise_shares(_rows(math.inf, math.inf)) == [0.0, 0.0] and noise_shares([]) == []
+    assert noise_shares(_rows(-math.inf, 10.0)) == [1.0, 0.0]  # no signal at all: all the noise
+    assert _marked(_rows(math.inf, math.inf), 40.0) == []

@@ -68,10 +68,12 @@ def test_read_turns_every_defect_into_one_sentence(built, tmp_path: Path):
 
 
 def _as_version_1(doc: dict) -> dict:
-    """What gnet wrote before TensorRT-RTX: no runtime key, the inspector's proof at the top of precision_proof."""
+    """What gnet wrote before TensorRT-RTX: no runtime key (nor the later input_type), the inspector's proof at the top of
+    precision_proof."""
     old = copy.deepcopy(doc)
     old["format_version"] = 1
     del old["runtime"]
+    old.pop("input_type", None)
     proof = old["precision_proof"]
     old["precision_proof"] = {"requested": proof["requested"],
                               "expected_convolution_precision": proof["expected_convolution_precision"],

@@ -7,6 +7,10 @@
 //     std::vector<float> logits = runner->infer(image.data(), 1);         // [batch, num_classes]
 //     for (const gnet::Prediction& p : gnet::top_k(logits.data(), artifact.num_classes, 5)) ...
 //
+// An artifact exported with --input-type uint8-nhwc takes camera frames instead (artifact.input_type):
+//     std::vector<std::uint8_t> frame = gnet::load_frame("cat.png", artifact);  // uint8 HWC RGB, S × S × 3
+//     std::vector<float> logits = runner->infer_frames(frame.data(), 1);        // the caller's bytes, not copied
+//
 // The words are those of gnet's Python front door (docs/design.md, Glossary): an artifact is a file gnet
 // wrote, a runtime is the library that runs it, a precision is what its graph encodes, a runner opens an
 // artifact on one runtime. Every failure is a gnet::Error whose parts form one sentence (docs/cpp.md).
@@ -50,7 +54,12 @@ private:
 
 enum class FileType { onnx, openvino_ir, plan };
 
-// One input or output tensor of the graph: its name, element type ("float32", "float16") and shape (-1: dynamic).
+// What an artifact's input takes (gnet.input_type, a manifest's "input_type"; absent: FLOAT_INPUT).
+inline constexpr const char* FLOAT_INPUT = "float-nchw";  // normalized float images [batch, 3, S, S]
+inline constexpr const char* FRAME_INPUT = "uint8-nhwc";  // uint8 RGB camera frames [batch, S, S, 3]
+
+// One input or output tensor of the graph: its name, element type ("float32", "float16", "uint8") and shape
+// (-1: dynamic).
 struct TensorInfo {
     std::string name;
     std::string dtype;
@@ -59,12 +68,16 @@ struct TensorInfo {
 
 // What a deployment must do to an image before the input tensor (gnet.preprocessing, or the manifest's copy):
 // resize the short side to resize_short_side (bilinear, antialiased), crop the centre center_crop square,
-// scale to value_range, then (x - mean) / std per channel, laid out as layout in colour order color.
+// scale to value_range, then (x - mean) / std per channel, laid out as layout in colour order color. A frame
+// artifact's (layout NHWC, dtype uint8, value_range [0, 255], normalized_in_graph) stops after the crop: the
+// graph scales and normalizes the pixels itself.
 struct Preprocessing {
     bool recorded = false;  // false: the artifact records none (images cannot be fed, tensors can)
     std::string layout;
     std::string color;
     std::string interpolation;
+    std::string dtype = "float32";     // what the caller hands the graph: "float32", or "uint8" pixels
+    bool normalized_in_graph = false;  // true: mean and std are applied by the graph, not by the caller
     int resize_short_side = 0;
     int center_crop = 0;
     std::array<double, 2> value_range{0.0, 1.0};
@@ -97,6 +110,7 @@ struct Artifact {
     std::string precision;    // what the graph encodes: "fp32", "fp16" or "int8"
     std::string int8_target;  // INT8 only: "tensorrt" or "cpu" (the Q/DQ format), when recorded
     std::string weights;      // where the weights came from, as the export recorded it
+    std::string input_type = FLOAT_INPUT;  // FLOAT_INPUT, or FRAME_INPUT: uint8 camera frames (load_frame)
     int image_size = 0;
     int num_classes = 0;
     std::vector<std::string> class_names;  // the label of each output index; empty when the weights carry none
@@ -122,7 +136,13 @@ class Runner {
 public:
     virtual ~Runner() = default;
     // float32 NCHW images, batch × 3 × image_size × image_size, C order → float32 logits, batch × num_classes.
+    // An artifact whose input_type is FRAME_INPUT refuses them (ErrorKind::usage): it takes infer_frames.
     virtual std::vector<float> infer(const float* images, int batch) = 0;
+    // uint8 RGB frames, batch × image_size × image_size × 3, C order (NHWC), as load_frame makes them → float32
+    // logits. The caller's bytes go to the runtime as they are, with no copy or conversion on the host (OpenVINO:
+    // a tensor wrapping this pointer; TensorRT: the host-to-device copy reads it); they must stay valid for the
+    // call. A FLOAT_INPUT artifact refuses them (ErrorKind::usage): it takes infer.
+    virtual std::vector<float> infer_frames(const std::uint8_t* frames, int batch) = 0;
     virtual std::string runtime() const = 0;
     // The largest batch one infer call takes (a plan's profile); 0: no limit.
     virtual int max_batch() const { return 0; }
@@ -132,7 +152,13 @@ public:
 std::unique_ptr<Runner> make_runner(const Artifact& artifact, const RunnerOptions& options = {});
 
 // Decode a PNG or JPEG and preprocess it as the artifact's contract says: float32 CHW, 3 × S × S.
+// A FRAME_INPUT artifact refuses it (ErrorKind::usage): it takes load_frame's pixels.
 std::vector<float> load_image(const std::filesystem::path& path, const Artifact& artifact);
+
+// Decode a PNG or JPEG and resize and crop it exactly as load_image does, without scaling or normalizing: the
+// frame a FRAME_INPUT artifact takes, uint8 RGB HWC, S × S × 3. A FLOAT_INPUT artifact refuses it
+// (ErrorKind::usage).
+std::vector<std::uint8_t> load_frame(const std::filesystem::path& path, const Artifact& artifact);
 
 struct Prediction {
     int index = 0;
