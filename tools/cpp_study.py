@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         from gnet.checks.images import digits_split, digits_to_pil
 
         image = Path(tmp) / "digit.png"
-        digits_to_pil(digits_split("eval")[0][:1])[0].save(image)
+        digits_to_pil(digits_split("eval")[1][:1])[0].save(image)
         for model in models:
             for label, command in (("gnet-infer", [str(binary), str(model), str(image)]),
                                    ("python, gnet.runners", [sys.executable, "-c", PYTHON_ONE_IMAGE, str(model), tmp]),
