@@ -40,6 +40,27 @@ class BenchResult:
         return console.file.getvalue()  # type: ignore[attr-defined]
 
 
+def _refuse_unnamed(item: Artifact | Engine) -> None:
+    """The bench times each precision's file under gnet's name in the folder: an artifact or plan under another name
+    (a camera-frame graph, a renamed file) would have that file timed in its place, so it is refused."""
+    from gnet.defaults import FLOAT_INPUT, artifact_kind, artifact_name, plan_name
+
+    if isinstance(item, Engine):
+        path, meta = item.plan, item.manifest
+        expected = plan_name(item.precision, item.runtime)
+    else:
+        path, meta = item.path, item.metadata
+        expected = artifact_name(artifact_kind(item.precision, str(meta.get("int8_target", "tensorrt"))))
+    if meta.get("input_type", FLOAT_INPUT) != FLOAT_INPUT:
+        raise UsageError(f"benchmark() cannot time {path.name}",
+                         "it takes camera frames, and the bench times the float graphs it made",
+                         f"benchmark {expected}, or time this one with gnet-infer --bench")
+    if path.name != expected:
+        raise UsageError(f"benchmark() cannot time {path.name}",
+                         f"the bench times each precision's file under gnet's name, here {expected}",
+                         f"name it {expected} in its folder")
+
+
 def _bench_inputs(items: Sequence[Artifact | Engine]) -> tuple[Path, dict[str, Any], list[str], list[str]]:
     """(artifacts folder, the ONNX metadata, backends, precisions) for ``items``, which must share a folder."""
     folders = {(i.path if isinstance(i, Artifact) else i.plan).parent for i in items}
@@ -48,6 +69,8 @@ def _bench_inputs(items: Sequence[Artifact | Engine]) -> tuple[Path, dict[str, A
                          "export and build them into one folder")
     onnx = [i for i in items if isinstance(i, Artifact)]
     engines = [i for i in items if isinstance(i, Engine)]
+    for item in items:
+        _refuse_unnamed(item)
     metadata = onnx[0].metadata if onnx else dict(engines[0].manifest["model"])
     backends = ([*ONNX_BACKENDS] if onnx else []) + sorted({RUNTIME_BACKENDS[e.runtime] for e in engines})
     precisions = sorted({i.precision for i in items})

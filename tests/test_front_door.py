@@ -80,3 +80,19 @@ def test_the_bench_runners_open_their_runtimes_through_gnet_runners(fp32_onnx: P
         assert bench_runner.run(images).shape == (2, 10)
         bench_runner.close()
     assert opened[0] == "onnxruntime_session" and "compile_openvino" in opened
+
+
+def test_benchmark_refuses_a_file_it_would_time_another_in_place_of(frame_graphs: dict[str, Path], fp32_onnx: Path,
+                                                                   tmp_path: Path):
+    """The bench times each precision's file under gnet's name: a camera-frame graph, or a renamed copy, would
+    have googlenet_fp32.onnx beside it timed instead, so each is one sentence."""
+    import shutil
+
+    import gnet
+
+    with pytest.raises(GnetError, match="it takes camera frames.*benchmark googlenet_fp32.onnx"):
+        gnet.benchmark([gnet.Artifact.open(frame_graphs["fp32"])])
+    renamed = tmp_path / "mine.onnx"
+    shutil.copyfile(fp32_onnx, renamed)
+    with pytest.raises(GnetError, match="under gnet's name, here googlenet_fp32.onnx"):
+        gnet.benchmark([gnet.Artifact.open(renamed)])
