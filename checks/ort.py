@@ -25,12 +25,16 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
     return model
 
 
-def cpu_session(model: str | Path | bytes, threads: int | None = None) -> ort.InferenceSession:
-    """A CPU InferenceSession; a file ONNX Runtime refuses becomes a GnetError."""
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    if threads:
-        options.intra_op_num_threads = threads
+def cpu_session(model: str | Path | bytes, threads: int | None = None,
+                options: ort.SessionOptions | None = None) -> ort.InferenceSession:
+    """A CPU InferenceSession of ``model`` (a path, or the bytes of one) with ``options`` (None: ONNX Runtime's
+    defaults, logging warnings off, ``threads`` intra-op threads when given); a file ONNX Runtime refuses becomes
+    a GnetError. The one place gnet opens ONNX Runtime sessions: checks, the runners and the bench's rows."""
+    if options is None:
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if threads:
+            options.intra_op_num_threads = threads
     source = model if isinstance(model, bytes) else str(model)
     try:
         return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])

@@ -72,16 +72,12 @@ class _Runner:
 
 
 def onnxruntime_session(path: str | Path, options: Any = None) -> Any:
-    """An ONNX Runtime CPU session of ``path`` with ``options`` (None: ONNX Runtime's defaults, as a user gets them);
-    a file ONNX Runtime refuses is one sentence. The bench's ``ort-cpu`` rows open every session here."""
-    import onnxruntime as ort
+    """An ONNX Runtime CPU session of ``path`` with ``options`` (None: ONNX Runtime's defaults, as a user gets them,
+    its warnings off); a file ONNX Runtime refuses is one sentence (:func:`gnet.checks.ort.cpu_session`, the one
+    place sessions are opened). The bench's ``ort-cpu`` rows open every session here."""
+    from gnet.checks.ort import cpu_session
 
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
-        from gnet.errors import first_line
-
-        raise GnetError(f"ONNX Runtime cannot load {Path(path).name}", first_line(exc)) from None
+    return cpu_session(path, options=options)
 
 
 class OnnxRuntimeRunner(_Runner):
