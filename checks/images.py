@@ -147,6 +147,10 @@ def to_frames(data: np.ndarray) -> np.ndarray:
 
     Every image gnet reads is 8-bit before ``(pixel / 255 - mean) / std``, so undoing that and rounding gives its
     pixels back; an array that is not such images (edited, or not from 8-bit pixels) is refused, never rounded."""
+    if np.asarray(data).dtype == np.float16:
+        raise GnetError("float16 images cannot be fed to a uint8-nhwc graph",
+                        "float16 cannot hold normalized pixels exactly enough to give the 8-bit pixels back",
+                        "pass the float32 images, or the uint8 frames themselves")
     mean = np.asarray(IMAGENET_MEAN, np.float64).reshape(1, 3, 1, 1)
     std = np.asarray(IMAGENET_STD, np.float64).reshape(1, 3, 1, 1)
     pixels = (np.asarray(data, np.float64) * std + mean) * 255.0
@@ -160,8 +164,15 @@ def to_frames(data: np.ndarray) -> np.ndarray:
 def graph_feed(data: np.ndarray, dtype: Any) -> np.ndarray:
     """``data`` (normalized float NCHW, or uint8 NHWC frames as they are) as a graph whose input is of ``dtype``
     takes it: uint8 frames for a frame-input graph, else the same images in that float type."""
-    frames_given = np.asarray(data).dtype == np.uint8
+    array = np.asarray(data)
+    frames_given = array.dtype == np.uint8
+    wanted = "uint8 RGB frames [N, H, W, 3] or normalized float images [N, 3, H, W]"
+    if not (frames_given or np.issubdtype(array.dtype, np.floating)):
+        raise UsageError(f"images of type {array.dtype} cannot be fed to a gnet graph", f"it takes {wanted}")
     if np.dtype(dtype) == np.uint8:
+        if array.ndim != 4 or array.shape[-1 if frames_given else 1] != 3:
+            raise UsageError(f"images of shape {list(array.shape)} cannot be fed to a uint8-nhwc graph",
+                             f"it takes {wanted}")
         return np.ascontiguousarray(data) if frames_given else to_frames(data)
     if frames_given:
         raise UsageError("uint8 frames cannot be fed to a graph that takes normalized float images",

@@ -118,6 +118,19 @@ def refuse_cpu_format(onnx: Path, meta: dict[str, Any]) -> None:
                          "can build", f"build from {trt_format.name}: gnet export --precision int8 -o {trt_format}")
 
 
+def _refuse_other_input(model: Any, onnx: Path, input_type: str, name: str, shape: tuple[int | None, ...]) -> None:
+    """The graph's input must be what its ``gnet.input_type`` says (uint8 [N, H, W, 3] frames, or float
+    [N, 3, H, W]): a plan and manifest that disagree with each other are never written."""
+    frames = input_type == defaults.FRAME_INPUT
+    elem = next(i for i in model.graph.input if i.name == name).type.tensor_type.elem_type
+    is_uint8 = elem == 2  # onnx.TensorProto.UINT8
+    channels_last = shape[-1] == 3 and shape[1] != 3
+    if is_uint8 != frames or (frames and not channels_last) or (not frames and shape[1] != 3):
+        raise GnetError(f"{onnx} does not match its gnet metadata",
+                        f"its input is {'uint8' if is_uint8 else 'float'} {['?' if d is None else d for d in shape]}, "
+                        f"but gnet.input_type is {input_type}", "re-export it with gnet export")
+
+
 def _input_of(model: Any, onnx: Path) -> tuple[str, tuple[int | None, ...]]:
     initializers = {t.name for t in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
@@ -145,11 +158,12 @@ def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOpti
     refuse_cpu_format(onnx, meta)
     precision = str(meta["precision"])
     name, shape = _input_of(model, onnx)
+    input_type = str(meta.get("input_type", defaults.FLOAT_INPUT))
+    _refuse_other_input(model, onnx, input_type, name, shape)
     if shape[0] is not None and not options.min_batch == options.max_batch == shape[0]:
         raise UsageError(f"{onnx} has a fixed batch of {shape[0]}",
                          f"so the profile must be --min-batch {shape[0]} --opt-batch {shape[0]} --max-batch {shape[0]}",
                          "export it with a dynamic batch instead")
-    input_type = str(meta.get("input_type", defaults.FLOAT_INPUT))
     plan = Path(output) if output else default_plan_path(onnx, precision, spec.name, input_type)
     if not plan.name.endswith(spec.plan_suffix) or plan.name == spec.plan_suffix:
         raise UsageError(f"a {spec.label} engine's file name must end in {spec.plan_suffix} (its manifest goes "

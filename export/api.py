@@ -77,6 +77,10 @@ def export_model(
     reference = _Reference(loaded, evaluation)
     kind = artifact_kind(precision, int8_target)
     dest = Path(output) if output else defaults.ARTIFACTS_DIR / artifact_name(kind, input_type)
+    if input_type == defaults.FRAME_INPUT and dest.name in ARTIFACT_NAMES.values():
+        raise UsageError(f"{dest.name} is a float graph's name, and frame-input graphs are made from the float "
+                         "graphs beside them",
+                         remedy=f"write it to {artifact_name(kind, defaults.FRAME_INPUT)} (or leave -o out)")
     if input_type == defaults.FRAME_INPUT:
         result: ExportResult | PrecisionResult = _export_frames(
             loaded, dest, kind, evaluation, reference, size, opset, exporter, batches, io_dtype, calib, keep_fp,
@@ -101,20 +105,23 @@ def _export_frames(loaded: LoadedModel, dest: Path, kind: str, evaluation: Image
     """The frame-input graph of ``kind`` at ``dest``, made from its float graph beside it (reused when it matches)."""
     precision, target = ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
     fp32_path = dest.parent / artifact_name("fp32")
+    notes = [] if _matches(fp32_path, loaded, size, opset, "fp32") else [
+        f"wrote the FP32 graph every precision is made from, {fp32_path}, first (parity proven)"]
     _ensure_fp32(loaded, fp32_path, evaluation, size, reference, opset, exporter, batches)
     float_path = dest.parent / artifact_name(kind)
-    if float_path == dest:
-        raise UsageError(f"{dest.name} is the float graph's own name", remedy=f"write the frame-input graph to "
-                         f"{artifact_name(kind, defaults.FRAME_INPUT)} (or leave -o out)")
-    fresh = not _matches(float_path, loaded, size, opset, precision, target if precision == "int8" else None)
-    if precision != "fp32" and (fresh or keep_fp or io_dtype != defaults.IO_DTYPES[0]):
+    fresh = not _matches(float_path, loaded, size, opset, precision, target if precision == "int8" else None,
+                         io_dtype if precision == "fp16" else None)
+    if precision != "fp32" and (fresh or keep_fp):
         write_precision(loaded, fp32_path, float_path, precision, evaluation, reference(), io_dtype=io_dtype,
                         int8_target=target, calib=calib, keep_fp=keep_fp, batches=batches, progress=progress)
-    return write_frame_input(loaded, float_path, dest, evaluation, reference(), batches)
+        notes.append(f"wrote the float graph it is made from, {float_path}, first (parity proven)")
+    result = write_frame_input(loaded, float_path, dest, evaluation, reference(), batches)
+    result.notes[:0] = notes
+    return result
 
 
 def _matches(path: Path, loaded: LoadedModel, image_size: int, opset: int | None, precision: str,
-             int8_target: str | None = None) -> bool:
+             int8_target: str | None = None, io_dtype: str | None = None) -> bool:
     """True when ``path`` is a gnet ONNX of these weights, size, opset and precision."""
     if not path.is_file():
         return False
@@ -132,6 +139,7 @@ def _matches(path: Path, loaded: LoadedModel, image_size: int, opset: int | None
         and (opset is None or meta.get("opset") == opset)
         and meta.get("precision") == precision
         and (int8_target is None or meta.get("int8_target") == int8_target)
+        and (io_dtype is None or meta.get("io_dtype", defaults.IO_DTYPES[0]) == io_dtype)
         and meta.get("input_type", defaults.FLOAT_INPUT) == defaults.FLOAT_INPUT  # the float graphs are reused
     )
 

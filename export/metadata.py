@@ -10,7 +10,7 @@ from typing import Any
 
 import onnx
 
-from gnet.defaults import MAX_IMAGE_SIZE, PRECISIONS
+from gnet.defaults import INPUT_TYPES, MAX_IMAGE_SIZE, PRECISIONS
 from gnet.errors import GnetError, UsageError
 
 PREFIX = "gnet."
@@ -67,6 +67,7 @@ _CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "weights_spec": ("a string", lambda v: isinstance(v, str) and bool(v)),
     "weights_sha256": ("a SHA-256 in hex", lambda v: isinstance(v, str) and len(v) == 64),
     "transform_input_folded": ("true or false", lambda v: isinstance(v, bool)),
+    "input_type": (f"one of {', '.join(INPUT_TYPES)}", lambda v: v in INPUT_TYPES),
     "class_names": ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v)),
 }
 

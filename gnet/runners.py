@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gnet.errors import GnetError
+from gnet.errors import GnetError, UsageError
 
 
 def _path(model: Any) -> Path:
@@ -54,6 +54,10 @@ class _Runner:
             raise GnetError(f"the {self.name} runner of {self.path.name} is not active",
                             remedy="use it in a with-block, or call activate() first")
         frames = np.asarray(images).dtype == np.uint8
+        if len(images) == 0:
+            raise UsageError("a batch must hold at least one image")
+        if not frames and not np.isfinite(np.asarray(images, dtype=np.float32)).all():
+            raise UsageError("the images hold NaN or infinite values", remedy="check how they were preprocessed")
         return np.asarray(self._run(np.ascontiguousarray(images, dtype=None if frames else np.float32)),
                           dtype=np.float32)
 

@@ -81,8 +81,10 @@ def read_signature(path: Path, command: str = "serve") -> Signature:
     # before the shapes: a foreign ONNX gets the one sentence every command gives it, whatever its names
     metadata = require_gnet_metadata(model, str(path), command)
     if metadata.get("input_type", defaults.FLOAT_INPUT) != defaults.FLOAT_INPUT:
+        float_name = path.name.replace(defaults.FRAME_TAG, "", 1)
         raise UsageError(what, "it takes uint8 camera frames, and gnet's served model takes normalized float images",
-                         f"serve the float graph it was made from ({path.name.replace(defaults.FRAME_TAG, '', 1)})")
+                         f"serve the float graph it was made from ({float_name})" if float_name != path.name
+                         else "serve a float-input graph (gnet export without --input-type)")
     inputs = {i.name: i for i in model.graph.input}
     outputs = {o.name: o for o in model.graph.output}
     if defaults.INPUT_NAME not in inputs or defaults.OUTPUT_NAME not in outputs:

@@ -140,11 +140,47 @@ def test_images_that_are_not_8_bit_pixels_are_refused_not_rounded():
 def test_a_frame_graph_is_not_made_twice_or_over_its_float_graph(frame_graphs, fixture_path: Path, workdir: Path):
     with pytest.raises(GnetError, match="one float image input"):
         frame_input_graph(onnx.load(str(frame_graphs["fp16"])))
-    result = invoke("export", "--weights", str(fixture_path), "--input-type", "uint8-nhwc",
-                    "-o", str(workdir / "googlenet_fp32.onnx"))
-    assert_one_sentence_failure(result, "the float graph's own name")
+    for precision in ("fp32", "fp16"):  # any float graph's name, not only its own kind's: it would be overwritten
+        before = (workdir / "googlenet_fp32.onnx").read_bytes()
+        result = invoke("export", "--weights", str(fixture_path), "--precision", precision, "--input-type",
+                        "uint8-nhwc", "-o", str(workdir / "googlenet_fp32.onnx"))
+        assert_one_sentence_failure(result, "is a float graph's name")
+        assert (workdir / "googlenet_fp32.onnx").read_bytes() == before
 
 
 def test_serving_refuses_a_frame_graph_in_one_sentence(frame_graphs: dict[str, Path]):
     result = invoke("serve", str(frame_graphs["fp32"]))
     assert_one_sentence_failure(result, "uint8 camera frames", "googlenet_fp32.onnx")
+
+
+def test_build_refuses_a_graph_whose_input_contradicts_its_input_type(frame_graphs: dict[str, Path], workdir: Path,
+                                                                       tmp_path: Path):
+    """A plan and manifest that disagree (a manifest saying frames over a float input, or a frame graph built
+    under the float plan's name) are never written: each contradiction, and an unknown input type, is one
+    sentence, before anything is built."""
+    mismatch = "does not match its gnet metadata"
+    cases = {"relabelled_float.onnx": (workdir / "googlenet_fp32.onnx", "uint8-nhwc", mismatch),
+             "relabelled_frames.onnx": (frame_graphs["fp32"], "float-nchw", mismatch),
+             "unknown.onnx": (frame_graphs["fp32"], "rgb565", "gnet.input_type is 'rgb565', not one of")}
+    for name, (source, value, needle) in cases.items():
+        model = onnx.load(str(source))
+        metadata.stamp(model, {"input_type": value})
+        onnx.save(model, str(tmp_path / name))
+        result = invoke("build", str(tmp_path / name), "--runtime", "tensorrt-rtx")
+        assert_one_sentence_failure(result, needle)
+    assert not list(tmp_path.glob("*.plan")) and not list(tmp_path.glob("*.json"))
+
+
+def test_the_python_runners_refuse_what_no_graph_takes_in_one_sentence(frame_graphs: dict[str, Path]):
+    import gnet
+
+    frames = to_frames(_digits(2).data)
+    bad = {"NCHW bytes": frames.transpose(0, 3, 1, 2).copy(), "int64 pixels": frames.astype(np.int64),
+           "no batch axis": frames[0], "an empty batch": frames[:0],
+           "float16 images": _digits(2).data.astype(np.float16)}
+    with gnet.runners.OnnxRuntimeRunner(gnet.Artifact.open(frame_graphs["fp32"])) as runner:
+        for images in bad.values():  # each refused by gnet, never a library's own exception
+            with pytest.raises(GnetError):
+                runner.infer(images)
+        with pytest.raises(UsageError, match="NaN or infinite"):
+            runner.infer(np.full((1, 3, 64, 64), np.nan, np.float32))
