@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from gnet.checks.images import ImageSet, graph_feed
+from gnet.checks.images import IMAGENET_STD, ImageSet, graph_feed
 from gnet.checks.ort import cpu_session, input_dtype
 from gnet.checks.sqnr import LayerNoise, graph_constants, sqnr_db
+from gnet.defaults import FRAME_HEAD
 from gnet.errors import GnetError
 
 DIAGNOSIS_IMAGES = 4
@@ -35,6 +36,9 @@ ACTIVATION_FLOOR_DB = 10.0
 WEIGHT_FLOOR_DB = 25.0
 """Floors set between gnet's good graphs and graphs broken on purpose (docs/tolerances.md has the figures): a
 good INT8 graph's activations stay well above the first, its per-channel weights above the second."""
+HEAD_FLOOR_DB = 50.0
+"""A frame graph's head computes what the caller's normalization computed, so only rounding may separate them
+(float16's own is about 70 dB below the signal); a mean or scale off by a percent is about 30 dB."""
 
 _FLOAT = ("tensor(float)", "tensor(float16)")
 
@@ -122,12 +126,16 @@ def _nonfinite(order: list[tuple[str, onnx.NodeProto]], index: int) -> Divergenc
 
 def _weights(model: onnx.ModelProto) -> dict[str, tuple[str, np.ndarray]]:
     """{Conv/Gemm name: (weight tensor, its values as the graph computes them)} (a DequantizeLinear of constants
-    is evaluated; an FP16 weight is read as is). Unnamed layers cannot be matched across graphs and are left out."""
+    is evaluated; an FP16 weight is read as is). Unnamed layers cannot be matched across graphs and are left out,
+    and so is a Conv fed by a frame graph's head, whose weights carry the normalization's scale (the head itself
+    is checked by :func:`_head_divergence`, its output by the activations)."""
     constants = graph_constants(model)
     producer = {out: n for n in model.graph.node for out in n.output}
     weights = {}
     for node in model.graph.node:
         if node.op_type not in ("Conv", "Gemm") or len(node.input) < 2 or not node.name:
+            continue
+        if node.input[0].startswith(FRAME_HEAD + "/"):  # carries the frame head's folded scale, by design
             continue
         name = node.input[1]
         if name in constants:
@@ -167,6 +175,23 @@ def _first_bad_weights(candidate: onnx.ModelProto, fp32: onnx.ModelProto) -> Div
     return None
 
 
+def _head_divergence(values: dict[str, np.ndarray], order: list[tuple[str, onnx.NodeProto]],
+                     data: np.ndarray) -> Divergence | None:
+    """A frame-input graph's head (cast, layout, normalization) against the normalized images it must give back:
+    ``frames/normalized`` is the images themselves, ``frames/centred`` (the scale folded into the first Conv) the
+    images times 255 × std. Exact arithmetic, so any loss beyond rounding is the head's own fault."""
+    std = 255.0 * np.asarray(IMAGENET_STD, np.float64).reshape(1, 3, 1, 1)
+    expected = {f"{FRAME_HEAD}/normalized": data, f"{FRAME_HEAD}/centred": data * std}
+    for tensor, node in order:
+        if tensor in expected and tensor in values:
+            db = sqnr_db(expected[tensor], values[tensor])
+            if db < HEAD_FLOOR_DB:
+                return Divergence("activations", node.name, node.op_type, tensor, db)
+            if tensor.endswith("normalized"):
+                return None
+    return None
+
+
 def locate_divergence(candidate: str | Path, fp32: str | Path | None, images: ImageSet,
                       noise: list[LayerNoise] | None = None, limit: int = DIAGNOSIS_IMAGES) -> Divergence | None:
     """The first place ``candidate`` leaves ``fp32`` (both ONNX files) on the first ``limit`` of ``images``,
@@ -177,6 +202,9 @@ def locate_divergence(candidate: str | Path, fp32: str | Path | None, images: Im
     nonfinite = _nonfinite(order, _first_nonfinite(values, order, len(order)))
     if nonfinite is not None:
         return nonfinite
+    head = _head_divergence(values, order, data)
+    if head is not None:
+        return head
     if fp32 is None:
         position = {n.name: i for i, (_, n) in enumerate(order)}
         broken = [row for row in noise or [] if row.sqnr_db < ACTIVATION_FLOOR_DB]

@@ -39,6 +39,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 FRAME_ROUNDING = 0.01
 """How far from a whole pixel value an un-normalized float32 image may be (float32's own error is under 1e-4)."""
+WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+"""Pillow's modes of more than 8 bits per pixel (16-bit PNGs, 32-bit TIFFs): refused, as gnet-infer refuses them."""
 MAX_IMAGE_PIXELS = 89_478_485
 """Pillow's own decompression-bomb threshold (about 89 megapixels); gnet refuses above it rather than warn."""
 # Colour photographs bundled with scikit-image itself (no download needed).
@@ -187,6 +189,10 @@ def _open(path: Path) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 _refuse_huge(path, img.width, img.height)
+                if img.mode in WIDE_MODES:  # Pillow's RGB conversion clips them at 255: a wrong image, no error
+                    raise GnetError(f"cannot read image {path}",
+                                    f"it has {img.mode} pixels (more than 8 bits), which gnet would have to clip",
+                                    "save it as 8-bit RGB or grayscale")
                 img.load()
                 return img.convert("RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

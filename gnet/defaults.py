@@ -26,6 +26,9 @@ INPUT_TYPES = ("float-nchw", "uint8-nhwc")
 (preprocessing done by the caller); uint8-nhwc, RGB camera frames [N, H, W, 3] as bytes (cast, layout and
 normalization inside the graph, docs/precisions.md "Camera frames")."""
 FLOAT_INPUT, FRAME_INPUT = INPUT_TYPES
+FRAME_HEAD = "frames"
+"""The prefix of the nodes and tensors a frame-input graph puts in front of its float graph (``frames/centred``,
+``frames/normalized``): no FP32 tensor has it, and the diagnosis checks the head by it."""
 FRAME_TAG = "_uint8"
 """What a frame-input artifact's name adds to its float one's stem: ``googlenet_fp16.onnx`` → ``googlenet_fp16_uint8.onnx``."""
 

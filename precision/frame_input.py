@@ -31,8 +31,7 @@ from gnet.export.hashing import sha256_file
 from gnet.export.weights import LoadedModel
 from gnet.precision.convert import PrecisionResult, prove, stamp_file
 
-HEAD = "frames"
-"""The prefix of the head's node and tensor names (``frames/cast`` …): no FP32 tensor has them."""
+HEAD = defaults.FRAME_HEAD
 _FLOAT_TYPES = {TensorProto.FLOAT: np.float32, TensorProto.FLOAT16: np.float16}
 
 

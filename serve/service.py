@@ -42,6 +42,9 @@ PR_SET_PDEATHSIG = 1
 HOST_REMEDY = "give an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
 RESTARTS_PER_MINUTE = 3
 """A server that dies more often than this is not restarted again: ``serve_forever`` fails with its reason."""
+RESTART_SETTLE_S = 1.0
+"""How long a restart waits before its one second try when the new server exits while starting: the killed
+server's python-backend stubs can hold what it held for a moment after it is gone (seen once in four suites)."""
 RESTRICTED = "model-repository,shared-memory,trace,logging"
 """APIs only a holder of the server's random token may call: loading models, registering shared memory,
 and changing trace or log files are not for clients. Inference, health, metadata, statistics and
@@ -401,7 +404,13 @@ class TritonService:
         self._stop_server()
         if self._workdir is not None:
             workdir.remove_shm(self._workdir.shm_prefix)
-        self._run_server()
+        try:
+            self._run_server()
+        except NotAvailable as first:
+            self.log(f"the restarted Triton server did not start ({first.cause}); trying once more")
+            self._stop_server()
+            time.sleep(RESTART_SETTLE_S)
+            self._run_server()
         self.log("the Triton server is serving again")
 
     def serve_forever(self, poll_s: float = 0.5) -> None:

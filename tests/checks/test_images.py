@@ -2,6 +2,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from gnet.checks.images import (
     IMAGENET_MEAN,
@@ -89,3 +90,14 @@ def test_identities_see_one_folder_spelled_two_ways(image_folder: Path, monkeypa
     relative = load_folder(Path(image_folder.name) / ".." / image_folder.name, 32)
     assert absolute.identities() == relative.identities() and len(absolute.identities()) == 5
     assert not load_images("digits:train", 32, limit=20).identities() & load_images("digits:eval", 32, limit=20).identities()
+
+
+def test_an_image_of_more_than_8_bits_is_refused_not_clipped(tmp_path: Path):
+    """Pillow turns a 16-bit PNG into RGB by clipping at 255 (a white image, no error); gnet-infer refuses it, and
+    so does Python: one sentence naming the file. An 8-bit grayscale PNG is converted, as torchvision does."""
+    Image.fromarray(np.full((40, 40), 30000, np.uint16)).save(tmp_path / "deep.png")
+    with pytest.raises(GnetError, match="deep.png: it has I;16 pixels"):
+        load_folder(tmp_path, 32)
+    (tmp_path / "deep.png").unlink()
+    Image.fromarray(np.full((40, 40), 200, np.uint8)).save(tmp_path / "gray.png")
+    assert load_folder(tmp_path, 32).data.shape == (1, 3, 32, 32)

@@ -184,3 +184,22 @@ def test_the_python_runners_refuse_what_no_graph_takes_in_one_sentence(frame_gra
                 runner.infer(images)
         with pytest.raises(UsageError, match="NaN or infinite"):
             runner.infer(np.full((1, 3, 64, 64), np.nan, np.float32))
+
+
+def test_an_edited_head_fails_parity_and_the_diagnosis_names_it(frame_graphs: dict[str, Path], workdir: Path,
+                                                                 tmp_path: Path):
+    """The head is compared with the normalized images it must give back: a mean off by 2% is named there, not
+    blamed on the runtime; the good heads (FP32 folded, FP16 not) are not blamed."""
+    from gnet.checks.diagnosis import diagnose, locate_divergence
+
+    images = _digits(8)
+    for kind in ("fp32", "fp16"):
+        assert locate_divergence(frame_graphs[kind], workdir / "googlenet_fp32.onnx", images) is None, kind
+    model = onnx.load(str(frame_graphs["fp16"]))
+    mean = next(t for t in model.graph.initializer if t.name == f"{HEAD}/mean_255")
+    mean.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(mean) * np.float32(1.02), mean.name))
+    edited = tmp_path / "edited_head.onnx"
+    onnx.save(model, str(edited))
+    found = diagnose(edited, workdir / "googlenet_fp32.onnx", images)
+    assert found is not None and found.node == f"{HEAD}/subtract_mean", found
+    assert found.sqnr_db is not None and found.sqnr_db < 40
