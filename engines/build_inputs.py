@@ -118,14 +118,16 @@ def refuse_cpu_format(onnx: Path, meta: dict[str, Any]) -> None:
                          "can build", f"build from {trt_format.name}: gnet export --precision int8 -o {trt_format}")
 
 
-def _refuse_other_input(model: Any, onnx: Path, input_type: str, name: str, shape: tuple[int | None, ...]) -> None:
-    """The graph's input must be what its ``gnet.input_type`` says (uint8 [N, H, W, 3] frames, or float
-    [N, 3, H, W]): a plan and manifest that disagree with each other are never written."""
-    frames = input_type == defaults.FRAME_INPUT
+def _refuse_other_input(model: Any, onnx: Path, meta: dict[str, Any], name: str, shape: tuple[int | None, ...]) -> None:
+    """The graph's input must be what its ``gnet.input_type`` says (uint8 [N, S, S, 3] frames, or float
+    [N, 3, S, S], :func:`gnet.defaults.image_dims`): a plan and manifest that disagree are never written."""
+    from onnx import TensorProto
+
+    input_type = str(meta.get("input_type", defaults.FLOAT_INPUT))
     elem = next(i for i in model.graph.input if i.name == name).type.tensor_type.elem_type
-    is_uint8 = elem == 2  # onnx.TensorProto.UINT8
-    channels_last = shape[-1] == 3 and shape[1] != 3
-    if is_uint8 != frames or (frames and not channels_last) or (not frames and shape[1] != 3):
+    is_uint8 = elem == TensorProto.UINT8
+    wanted = defaults.image_dims(int(meta["image_size"]), input_type)
+    if is_uint8 != (input_type == defaults.FRAME_INPUT) or list(shape[1:]) != wanted:
         raise GnetError(f"{onnx} does not match its gnet metadata",
                         f"its input is {'uint8' if is_uint8 else 'float'} {['?' if d is None else d for d in shape]}, "
                         f"but gnet.input_type is {input_type}", "re-export it with gnet export")
@@ -158,8 +160,8 @@ def prepare(onnx_path: str | Path, output: str | Path | None, options: BuildOpti
     refuse_cpu_format(onnx, meta)
     precision = str(meta["precision"])
     name, shape = _input_of(model, onnx)
+    _refuse_other_input(model, onnx, meta, name, shape)
     input_type = str(meta.get("input_type", defaults.FLOAT_INPUT))
-    _refuse_other_input(model, onnx, input_type, name, shape)
     if shape[0] is not None and not options.min_batch == options.max_batch == shape[0]:
         raise UsageError(f"{onnx} has a fixed batch of {shape[0]}",
                          f"so the profile must be --min-batch {shape[0]} --opt-batch {shape[0]} --max-batch {shape[0]}",

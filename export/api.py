@@ -10,7 +10,7 @@ import numpy as np
 
 from gnet import defaults
 from gnet.checks.images import ImageSet, parity_images
-from gnet.defaults import ARTIFACT_NAMES, artifact_kind, artifact_name
+from gnet.defaults import ARTIFACT_NAMES, artifact_kind, artifact_name, kind_precision
 from gnet.errors import UsageError
 from gnet.export import metadata
 from gnet.export.onnx_export import ExportResult, export_fp32
@@ -103,7 +103,7 @@ def _export_frames(loaded: LoadedModel, dest: Path, kind: str, evaluation: Image
                    size: int, opset: int, exporter: str, batches: Sequence[int] | None, io_dtype: str,
                    calib: CalibrationSettings | None, keep_fp: Sequence[str], progress) -> PrecisionResult:
     """The frame-input graph of ``kind`` at ``dest``, made from its float graph beside it (reused when it matches)."""
-    precision, target = ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
+    precision, target = kind_precision(kind)
     fp32_path = dest.parent / artifact_name("fp32")
     notes = [] if _matches(fp32_path, loaded, size, opset, "fp32") else [
         f"wrote the FP32 graph every precision is made from, {fp32_path}, first (parity proven)"]
@@ -174,7 +174,7 @@ def prepare_artifacts(
     for kind in kinds:
         if kind == "fp32":
             continue
-        precision, target = ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
+        precision, target = kind_precision(kind)
         path = folder / artifact_name(kind)
         if not _matches(path, loaded, image_size, None, precision, target if precision == "int8" else None):
             write_precision(loaded, fp32_path, path, precision, evaluation, lazy(),

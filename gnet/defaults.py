@@ -30,7 +30,8 @@ FRAME_HEAD = "frames"
 """The prefix of the nodes and tensors a frame-input graph puts in front of its float graph (``frames/centred``,
 ``frames/normalized``): no FP32 tensor has it, and the diagnosis checks the head by it."""
 FRAME_TAG = "_uint8"
-"""What a frame-input artifact's name adds to its float one's stem: ``googlenet_fp16.onnx`` → ``googlenet_fp16_uint8.onnx``."""
+"""What a frame-input artifact's name adds to its float one's stem:
+``googlenet_fp16.onnx`` → ``googlenet_fp16_uint8.onnx``."""
 
 ARTIFACT_NAMES = {
     "fp32": "googlenet_fp32.onnx",
@@ -73,6 +74,12 @@ def artifact_name(kind: str, input_type: str = FLOAT_INPUT) -> str:
 def artifact_kind(precision: str, int8_target: str = "tensorrt") -> str:
     """The artifact kind a precision (and, for INT8, its format) is written as."""
     return "int8-cpu" if precision == "int8" and int8_target == "cpu" else precision
+
+
+def kind_precision(kind: str) -> tuple[str, str]:
+    """(precision, INT8 format) of an artifact kind, the inverse of :func:`artifact_kind`: ``int8-cpu`` → (int8, cpu),
+    every other kind → (itself, tensorrt)."""
+    return ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
 
 
 def image_dims(image_size: int, input_type: str = FLOAT_INPUT) -> list[int]:

@@ -53,13 +53,14 @@ class _Runner:
         if self._loaded is None:
             raise GnetError(f"the {self.name} runner of {self.path.name} is not active",
                             remedy="use it in a with-block, or call activate() first")
-        frames = np.asarray(images).dtype == np.uint8
-        if len(images) == 0:
+        array = np.asarray(images)
+        if len(array) == 0:
             raise UsageError("a batch must hold at least one image")
-        if not frames and not np.isfinite(np.asarray(images, dtype=np.float32)).all():
-            raise UsageError("the images hold NaN or infinite values", remedy="check how they were preprocessed")
-        return np.asarray(self._run(np.ascontiguousarray(images, dtype=None if frames else np.float32)),
-                          dtype=np.float32)
+        if array.dtype != np.uint8:  # frames go as they are; anything else as float32 images, checked finite
+            array = np.ascontiguousarray(array, dtype=np.float32)
+            if not np.isfinite(array).all():
+                raise UsageError("the images hold NaN or infinite values", remedy="check how they were preprocessed")
+        return np.asarray(self._run(array), dtype=np.float32)
 
     def _load(self) -> Any:
         raise NotImplementedError

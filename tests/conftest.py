@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from gnet.checks.images import load_packaged_photos
-from gnet.defaults import ARTIFACT_NAMES, FRAME_INPUT, artifact_name
+from gnet.defaults import ARTIFACT_NAMES, FRAME_INPUT, artifact_name, kind_precision
 from gnet.export.api import export_model
 from gnet.export.weights import build_googlenet, live_init
 from gnet.precision.calibration import CalibrationSettings
@@ -139,7 +139,7 @@ def frame_graphs(fixture_path: Path, workdir: Path, int8_cpu, fp16) -> dict[str,
     calib = CalibrationSettings(cache_dir=str(workdir / "calibration"))
     made = {}
     for kind in ARTIFACT_NAMES:
-        precision, target = ("int8", "cpu") if kind == "int8-cpu" else (kind, "tensorrt")
+        precision, target = kind_precision(kind)
         made[kind] = export_model(weights=str(fixture_path), precision=precision, int8_target=target, calib=calib,
                                   output=workdir / artifact_name(kind, FRAME_INPUT), input_type=FRAME_INPUT).path
     return made

@@ -34,6 +34,16 @@ class PrepareContext:
     batches: list[int] = field(default_factory=list)
 
 
+def padded(images: np.ndarray, batch: int) -> np.ndarray:
+    """``images`` and, when their count is no multiple of ``batch``, the last batch filled up by repeating its own
+    images: what every runner's parity pass feeds (``Runner.run_all``; ``cpp-openvino`` in one call)."""
+    tail = len(images) % batch
+    if not tail:
+        return images
+    filler = np.resize(images[len(images) - tail:], (batch - tail, *images.shape[1:]))
+    return np.concatenate([images, filler])
+
+
 class Runner(ABC):
     """One backend × variant × precision. Subclasses set ``backend`` and ``device``."""
 
@@ -87,16 +97,13 @@ class Runner(ABC):
         """Free sessions, GPU memory and threads."""
 
     def run_all(self, images: np.ndarray, batch: int) -> np.ndarray:
-        """Every image through ``run`` in batches of exactly ``batch`` (the last one padded, so static-shape runners
-        see the shape they are timed at): the logits of ``images``, in order. The harness's parity pass."""
-        outputs = []
-        for start in range(0, len(images), batch):
-            chunk = images[start:start + batch]
-            count = len(chunk)
-            if count < batch:
-                chunk = np.resize(chunk, (batch, *chunk.shape[1:]))
-            outputs.append(np.array(self.run(np.ascontiguousarray(chunk)), dtype=np.float32)[:count])
-        return np.concatenate(outputs)
+        """Every image through ``run`` in batches of exactly ``batch`` (the last one padded, :func:`padded`, so
+        static-shape runners see the shape they are timed at): the logits of ``images``, in order. The harness's
+        parity pass."""
+        data = padded(images, batch)
+        outputs = [np.array(self.run(np.ascontiguousarray(data[start:start + batch])), dtype=np.float32)
+                   for start in range(0, len(data), batch)]
+        return np.concatenate(outputs)[:len(images)]
 
     times_itself: ClassVar[bool] = False
     """A runner whose model runs in another process (``cpp-openvino``: ``gnet-infer``): timing ``run`` from Python

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from gnet.bench.runners.base import Availability, PrepareContext, Runner
+from gnet.bench.runners.base import Availability, PrepareContext, Runner, padded
 from gnet.defaults import PRECISIONS
 from gnet.errors import GnetError, NotAvailable
 from gnet.openvino_ir import runtime as ovr
@@ -113,16 +113,6 @@ def call(program: Path, args: list[Any], timeout_s: float) -> subprocess.Complet
     if done.returncode != 0:
         raise GnetError(f"{PROGRAM} failed ({_status(done.returncode)})", sentence(done.stderr))
     return done
-
-
-def padded(images: np.ndarray, batch: int) -> np.ndarray:
-    """``images`` and, when their count is no multiple of ``batch``, the last batch filled up by repeating its own
-    images, as the harness pads it (``Runner.run_all``)."""
-    tail = len(images) % batch
-    if not tail:
-        return images
-    filler = np.resize(images[len(images) - tail:], (batch - tail, *images.shape[1:]))
-    return np.concatenate([images, filler])
 
 
 def _bench_output(stdout: str, times: Path, batch: int) -> tuple[dict[str, Any], list[float]]:

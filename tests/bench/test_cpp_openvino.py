@@ -14,7 +14,7 @@ from gnet.bench.config import BenchConfig
 from gnet.bench.harness import run_benchmark
 from gnet.bench.runners import BACKENDS, discover, parse_backends
 from gnet.bench.runners import cpp_openvino as cpp_runner
-from gnet.bench.runners.base import PrepareContext
+from gnet.bench.runners.base import PrepareContext, padded
 from gnet.errors import GnetError, NotAvailable
 from tests.cpp import gnet_infer as cpp
 from tests.helpers.bench import TINY, bench_artifacts
@@ -154,7 +154,8 @@ def test_a_gnet_infer_failure_is_its_one_sentence(monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_last_batch_is_padded_with_its_own_images():
+    """The padding every runner's parity pass feeds (Runner.run_all; cpp-openvino sends it in one call)."""
     images = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1)
-    assert cpp_runner.padded(images, 2)[:, 0, 0, 0].tolist() == [0, 1, 2, 3, 4, 4]
-    assert cpp_runner.padded(images, 4)[:, 0, 0, 0].tolist() == [0, 1, 2, 3, 4, 4, 4, 4]
-    assert cpp_runner.padded(images, 5) is images
+    assert padded(images, 2)[:, 0, 0, 0].tolist() == [0, 1, 2, 3, 4, 4]
+    assert padded(images, 4)[:, 0, 0, 0].tolist() == [0, 1, 2, 3, 4, 4, 4, 4]
+    assert padded(images, 5) is images

@@ -203,3 +203,20 @@ def test_an_edited_head_fails_parity_and_the_diagnosis_names_it(frame_graphs: di
     found = diagnose(edited, workdir / "googlenet_fp32.onnx", images)
     assert found is not None and found.node == f"{HEAD}/subtract_mean", found
     assert found.sqnr_db is not None and found.sqnr_db < 40
+
+
+def test_a_float_graph_of_another_io_dtype_is_made_again_not_reused(fp32_onnx: Path, fixture_path: Path,
+                                                                     tmp_path: Path):
+    """A folder whose FP16 graph has FP16 I/O: a frame export asking FP32 I/O must not reuse it (its logits would
+    come out float16), and says that it wrote the float graph first."""
+    import shutil
+
+    from gnet.export.api import export_model
+
+    shutil.copyfile(fp32_onnx, tmp_path / "googlenet_fp32.onnx")
+    frames = tmp_path / "googlenet_fp16_uint8.onnx"
+    for io_dtype, logits_type in (("fp16", onnx.TensorProto.FLOAT16), ("fp32", onnx.TensorProto.FLOAT)):
+        made = export_model(weights=str(fixture_path), precision="fp16", io_dtype=io_dtype, output=frames,
+                            input_type="uint8-nhwc", batches=[8])
+        assert onnx.load(str(frames)).graph.output[0].type.tensor_type.elem_type == logits_type, io_dtype
+        assert any("wrote the float graph" in note for note in made.notes), made.notes
