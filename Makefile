@@ -34,10 +34,12 @@ install: $(VENV)/.installed
 # so `make test` and CI run the real-TensorRT tests and `make engine` works on any machine.
 # The openvino extra (59 MB wheel, 180 MB installed) gives gnet-bench its OpenVINO rows and `gnet openvino`, and
 # with its C++ SDK the C++ library; the cpp extra is nlohmann/json's headers for it (docs/cpp.md).
+# --no-compile: Python compiles what it imports on first use; compiling all of torch's and its CUDA libraries'
+# files up front took a quarter of the install (docs/bench.md, "Time to the first answer").
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,rtx,openvino,cpp]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev,rtx,openvino,cpp]'
 	@touch $@
 
 # About 190 MB in the venv (the server and its libraries 145 MB) and 157 MB for the python backend's stub
@@ -49,12 +51,12 @@ $(VENV)/.serve-installed: $(VENV)/.installed
 	$(BIN)/gnet triton-stub-env
 	@touch $@
 
-# The trained networks: right at 64 px (what the tests measure, about 1 minute) and, fine-tuned, at 224 px
-# (what the offline bench measures, 3 minutes more); seeded, cached, each written atomically.
+# The trained networks: right at 64 px (what the tests measure) and, fine-tuned, at 224 px (what the offline bench
+# measures); seeded, cached, each written atomically. The 224-px one makes whichever is missing in one process.
 fixture: $(FIXTURE_FULL)
 $(FIXTURE): | $(VENV)/.installed
 	$(BIN)/gnet fixture --tests-only -o $(FIXTURE)
-$(FIXTURE_FULL): $(FIXTURE)
+$(FIXTURE_FULL): | $(VENV)/.installed
 	$(BIN)/gnet fixture -o $(FIXTURE)
 
 test: install install-serve $(FIXTURE)
@@ -70,7 +72,8 @@ engine: install
 	$(BIN)/gnet export --weights $(WEIGHTS) --precision $(PRECISION) -o $(ARTIFACTS)/$(ONNX_$(PRECISION))
 	$(BIN)/gnet build $(ARTIFACTS)/$(ONNX_$(PRECISION)) --runtime $(RUNTIME) --min-batch 1 --opt-batch $(BATCH) --max-batch $(MAX_BATCH)
 
-bench: install $(FIXTURE_FULL)
+# Serving is opt-in in gnet-bench (--backend triton), so the main job does not wait for its install.
+bench: $(VENV)/.installed $(FIXTURE_FULL)
 	$(BIN)/gnet-bench --batch $(BATCH)
 
 # The C++ library and gnet-infer (docs/cpp.md) in build/cpp, against the venv's OpenVINO and nlohmann/json, with the

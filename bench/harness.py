@@ -18,9 +18,11 @@ from gnet.bench.config import BenchConfig
 from gnet.bench.engine_builds import engine_builds, wanted
 from gnet.bench.progress import Progress, Silent
 from gnet.bench.results import END_TO_END, ON_DEVICE, Row, Unavailable, document
-from gnet.bench.runners import PrepareContext, Runner, discover, opted_out, parse_backends, parse_precisions
+from gnet.bench.runners import (PrepareContext, Runner, discover, left_out_by_default, opted_out, parse_backends,
+                                parse_precisions)
+from gnet.bench.runners.base import padded
 from gnet.bench.stats import summarize, throughput
-from gnet.bench.timing import Timing, time_end_to_end, time_on_device
+from gnet.bench.timing import Timing, leads_with_parity, time_end_to_end, time_on_device, time_with_parity
 from gnet.checks.images import ImageSet
 from gnet.checks.parity import ParityCheck
 from gnet.errors import ArtifactError, GnetError, first_line
@@ -35,14 +37,20 @@ def _reason(exc: BaseException) -> str:
 
 
 def run_parity(runner: Runner, images: ImageSet, reference: np.ndarray, batch: int, trained: bool = True) -> ParityCheck:
-    """Run every parity image through ``runner`` in batches of exactly ``batch`` (the last one padded).
+    """Run every parity image through ``runner`` in batches of exactly ``batch`` (the last one padded) and judge it.
 
     ``trained=False`` (seeded random weights) judges reduced precisions on their error bounds only.
     """
+    candidate = runner.run_all(images.data, batch)  # the last batch padded: static-shape runners need the timed shape
+    return judge_parity(runner, images, reference, candidate, trained)
+
+
+def judge_parity(runner: Runner, images: ImageSet, reference: np.ndarray, candidate: np.ndarray,
+                 trained: bool = True) -> ParityCheck:
+    """``runner``'s logits of the parity images (``candidate``, padding already cut) against PyTorch FP32's."""
     from gnet.checks.metrics import compare_logits
     from gnet.checks.tolerances import tolerance_for
 
-    candidate = runner.run_all(images.data, batch)  # the last batch padded: static-shape runners need the timed shape
     metrics = compare_logits(reference, candidate, images.labels)
     tolerance = tolerance_for(runner.precision, trained)
     return ParityCheck(metrics, tolerance, tolerance.violations(metrics) + _fp16_range(runner, images))
@@ -112,30 +120,54 @@ def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, refere
     """Prepare one runner and produce its rows for every batch size; the runner is always closed. Each row records
     its parity time and, given the run's ``started`` (``time.perf_counter()``), when its timing ended."""
     rows: list[Row] = []
-    ios = [END_TO_END] + ([ON_DEVICE] if config.on_device and runner.supports_stages else [])
     try:
         runner.prepare(ctx)
         for batch in config.batches:
             progress.row(f"{runner.name} {runner.precision} batch {batch}: preparing")
             runner.prepare_batch(batch)
-            progress.row(f"{runner.name} {runner.precision} batch {batch}: parity on {len(images)} images")
-            parity_start = time.perf_counter()
-            parity = run_parity(runner, images, reference, batch, trained=ctx.loaded.trained)
-            parity_s = time.perf_counter() - parity_start
-            timed_images = images.tile(batch)
-            if runner.supports_concurrency:
-                rows.extend(concurrent_rows(runner, timed_images, reference.shape[1], parity, config, progress))
-                continue
-            for io in ios:
-                progress.row(f"{runner.name} {runner.precision} batch {batch} {io}: timing")
-                timing = (time_end_to_end if io == END_TO_END else time_on_device)(runner, timed_images, config.timing, progress.tick)
-                rows.append(_row(runner, batch, io, timing, parity))
-                rows[-1].parity_s = parity_s
-                rows[-1].finished_s = None if started is None else time.perf_counter() - started
-                progress.row_done()
+            measure = _row_leading_with_parity if leads_with_parity(runner) else _rows_after_parity
+            rows += measure(runner, ctx, images, reference, batch, config, progress, started)
     finally:
         runner.close()
     return rows
+
+
+def _row_leading_with_parity(runner: Runner, ctx: PrepareContext, images: ImageSet, reference: np.ndarray, batch: int,
+                             config: BenchConfig, progress: Progress, started: float | None) -> list[Row]:
+    """One row whose parity batches are its first timed iterations (:func:`gnet.bench.timing.time_with_parity`)."""
+    progress.row(f"{runner.name} {runner.precision} batch {batch}: parity on {len(images)} images, then timing")
+    data = padded(images.data, batch)
+    batches = [data[start:start + batch] for start in range(0, len(data), batch)]
+    timing, logits, parity_s = time_with_parity(runner, batches, images.tile(batch), config.timing, progress.tick)
+    parity = judge_parity(runner, images, reference, logits[:len(images)], trained=ctx.loaded.trained)
+    row = _row(runner, batch, END_TO_END, timing, parity)
+    row.parity_s, row.finished_s = parity_s, _since(started)
+    progress.row_done()
+    return [row]
+
+
+def _rows_after_parity(runner: Runner, ctx: PrepareContext, images: ImageSet, reference: np.ndarray, batch: int,
+                       config: BenchConfig, progress: Progress, started: float | None) -> list[Row]:
+    """A runner that cannot lead with its parity pass: the pass on its own, then each timed row."""
+    progress.row(f"{runner.name} {runner.precision} batch {batch}: parity on {len(images)} images")
+    parity_start = time.perf_counter()
+    parity = run_parity(runner, images, reference, batch, trained=ctx.loaded.trained)
+    parity_s = time.perf_counter() - parity_start
+    timed_images = images.tile(batch)
+    if runner.supports_concurrency:
+        return concurrent_rows(runner, timed_images, reference.shape[1], parity, config, progress)
+    rows = []
+    for io in [END_TO_END] + ([ON_DEVICE] if config.on_device and runner.supports_stages else []):
+        progress.row(f"{runner.name} {runner.precision} batch {batch} {io}: timing")
+        timing = (time_end_to_end if io == END_TO_END else time_on_device)(runner, timed_images, config.timing, progress.tick)
+        rows.append(_row(runner, batch, io, timing, parity))
+        rows[-1].parity_s, rows[-1].finished_s = parity_s, _since(started)
+        progress.row_done()
+    return rows
+
+
+def _since(started: float | None) -> float | None:
+    return None if started is None else time.perf_counter() - started
 
 
 def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, reference: np.ndarray,
@@ -170,6 +202,9 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
     config.batches = sorted(set(int(b) for b in config.batches))
     runners, unavailable = discover(backends, precisions)
     unavailable += opted_out(backends, precisions)
+    if not config.precisions:
+        runners, left_out = left_out_by_default(runners)
+        unavailable += left_out
 
     chosen = choose_weights(config.weights, config.seed, image_size=config.size)
     loaded = chosen.loaded

@@ -1,6 +1,8 @@
 """The timing loop, as trtexec defines it: time-based warm-up, then a duration with a minimum iteration count.
 
-One iteration is one batch through ``runner.run`` (end to end: host images in, host logits out).
+One iteration is one batch through ``runner.run`` (end to end: host images in, host logits out). A runner in
+the caller's process may lead with its parity pass: those batches of real images are the loop's first
+iterations (warm-up included) instead of a pass of their own, and the loop runs until every one has run.
 GPU runners are also timed step by step with their events — host→device, compute,
 device→host — and, with ``on_device``, with the input already on the GPU (compute only).
 """
@@ -53,8 +55,10 @@ Tick = Callable[[float], None]
 """Called after each timed iteration with the fraction of the duration done (for a progress bar)."""
 
 
-def _loop(step: Callable[[bool], float], config: TimingConfig, tick: Tick | None) -> tuple[list[float], int]:
-    """Warm up for ``warmup_ms`` (at least once), then time until both the duration and the count are reached.
+def _loop(step: Callable[[bool], float], config: TimingConfig, tick: Tick | None,
+          pending: Callable[[], bool] = lambda: False) -> tuple[list[float], int]:
+    """Warm up for ``warmup_ms`` (at least once), then time until both the duration and the count are reached
+    and nothing is ``pending``.
 
     ``step(timed)`` runs one iteration and returns its latency in ms; ``timed`` is False during warm-up.
     """
@@ -73,7 +77,7 @@ def _loop(step: Callable[[bool], float], config: TimingConfig, tick: Tick | None
         now = time.perf_counter()
         if tick is not None:
             tick(min(1.0, (now - start) / config.duration_s) if config.duration_s > 0 else 1.0)
-        if now >= end and len(latencies) >= config.min_iterations:
+        if now >= end and len(latencies) >= config.min_iterations and not pending():
             break
     return latencies, warmups
 
@@ -81,21 +85,53 @@ def _loop(step: Callable[[bool], float], config: TimingConfig, tick: Tick | None
 def time_end_to_end(runner: Runner, images: np.ndarray, config: TimingConfig, tick: Tick | None = None) -> Timing:
     """Host wall time of ``runner.run(images)`` per iteration (for a GPU runner, also split into steps); a runner in
     another process (``times_itself``) is timed by its own loop, under the same rules."""
+    return _end_to_end(runner, images, config, tick)[0]
+
+
+def leads_with_parity(runner: Runner) -> bool:
+    """Whether the parity pass can be the first timed iterations: one ``run`` per batch in this process (a runner
+    that times itself, is timed in steps or is served runs its parity pass on its own)."""
+    return not (runner.times_itself or runner.supports_stages or runner.supports_concurrency)
+
+
+def time_with_parity(runner: Runner, parity_batches: Sequence[np.ndarray], images: np.ndarray, config: TimingConfig,
+                     tick: Tick | None = None) -> tuple[Timing, np.ndarray, float]:
+    """The parity batches first, in order, as the loop's first iterations; then ``images`` until the loop's rules are
+    met → (timing, the parity batches' logits concatenated, seconds the parity batches took)."""
+    if not leads_with_parity(runner):
+        raise UsageError(f"{runner.name} cannot time its parity pass in this process")
+    return _end_to_end(runner, images, config, tick, list(parity_batches))
+
+
+def _end_to_end(runner: Runner, images: np.ndarray, config: TimingConfig, tick: Tick | None,
+                lead: list[np.ndarray] | None = None) -> tuple[Timing, np.ndarray, float]:
     if runner.times_itself:
         latencies, warmups = runner.time_itself(images, config.warmup_ms, config.duration_s, config.min_iterations)
         if tick is not None:
             tick(1.0)
-        return Timing(latencies, warmups)
+        return Timing(latencies, warmups), _NO_LOGITS, 0.0
     if runner.supports_stages:
-        return _time_stages(runner, images, config, tick, on_device=False)
+        return _time_stages(runner, images, config, tick, on_device=False), _NO_LOGITS, 0.0
+    lead = lead or []
+    logits: list[np.ndarray] = []
+    lead_ms = 0.0
 
     def step(timed: bool) -> float:
+        nonlocal lead_ms
+        leading = len(logits) < len(lead)
         t0 = time.perf_counter_ns()
-        runner.run(images)
-        return (time.perf_counter_ns() - t0) / 1e6
+        out = runner.run(lead[len(logits)] if leading else images)
+        elapsed = (time.perf_counter_ns() - t0) / 1e6
+        if leading:
+            logits.append(np.array(out, dtype=np.float32))
+            lead_ms += elapsed
+        return elapsed
 
-    latencies, warmups = _loop(step, config, tick)
-    return Timing(latencies, warmups)
+    latencies, warmups = _loop(step, config, tick, pending=lambda: len(logits) < len(lead))
+    return Timing(latencies, warmups), (np.concatenate(logits) if logits else _NO_LOGITS), lead_ms / 1000.0
+
+
+_NO_LOGITS = np.zeros((0, 0), np.float32)
 
 
 def time_on_device(runner: Runner, images: np.ndarray, config: TimingConfig, tick: Tick | None = None) -> Timing:

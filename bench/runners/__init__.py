@@ -19,7 +19,7 @@ from gnet.defaults import BENCH_PRECISIONS
 from gnet.errors import UsageError, first_line
 
 __all__ = ["ALIASES", "BACKENDS", "OPT_IN", "OPT_IN_VARIANTS", "Availability", "PrepareContext", "Runner",
-           "Unavailable", "discover", "opted_out", "parse_backends"]
+           "Unavailable", "discover", "left_out_by_default", "opted_out", "parse_backends"]
 
 BACKENDS: dict[str, type[Runner]] = {
     cls.backend: cls
@@ -100,6 +100,20 @@ def opted_out(backends: Sequence[tuple[str, str | None]], precisions: Sequence[s
         could_run, _ = discover([(name, variant)], precisions)  # discovery's own probe, a failing one included
         missing += [Unavailable(name, variant, runner.precision, reason) for runner in could_run]
     return missing
+
+
+def left_out_by_default(runners: Sequence[Runner]) -> tuple[list[Runner], list[Unavailable]]:
+    """For a run that names no precision: the runners it keeps, and those it leaves out although they could run
+    here (:meth:`Runner.left_out_by_default`), each with why."""
+    kept: list[Runner] = []
+    left: list[Unavailable] = []
+    for runner in runners:
+        reason = runner.left_out_by_default()
+        if reason:
+            left.append(Unavailable(runner.backend, runner.variant, runner.precision, reason))
+        else:
+            kept.append(runner)
+    return kept, left
 
 
 def parse_precisions(value: str | Sequence[str] | None) -> list[str]:

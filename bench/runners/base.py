@@ -82,6 +82,11 @@ class Runner(ABC):
         """Whether this backend × variant × precision can run on this machine, and if not, why."""
         return Availability.yes()
 
+    def left_out_by_default(self) -> str | None:
+        """Why a run that names no precision leaves this row out although it can run here (a row that would not
+        measure its precision on this machine), or None; the sentence says how to run it."""
+        return None
+
     @abstractmethod
     def prepare(self, ctx: PrepareContext) -> None:
         """Load the model or artifact; slow one-off work goes into ``setup_s``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +17,34 @@ from gnet.bench.runners.ort_options import OrtTuning, ensure_optimized, layouts,
 from gnet.defaults import artifact_kind
 from gnet.runners import OnnxRuntimeRunner
 from gnet.system import physical_cores
+
+
+@functools.lru_cache(maxsize=1)
+def fp16_runs_as_fp32() -> bool:
+    """Whether ONNX Runtime's CPU provider runs an FP16 Conv on this machine in FP32, between Casts it inserts
+    where it has no FP16 kernel. Asked of ONNX Runtime itself: the graph it optimizes from a one-Conv FP16
+    graph. A probe that fails answers False (the rows stay in)."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, load, numpy_helper
+
+    shape = [1, 1, 4, 4]
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"])], "fp16_probe",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT16, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT16, shape)],
+        [numpy_helper.from_array(np.ones((1, 1, 1, 1), np.float16), "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    try:
+        with tempfile.TemporaryDirectory(prefix="gnet-fp16-probe-") as tmp:
+            options = ort.SessionOptions()
+            options.log_severity_level = 3
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+            options.optimized_model_filepath = str(Path(tmp) / "probe.onnx")
+            ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+            optimized = load(options.optimized_model_filepath)
+    except Exception:  # noqa: BLE001 - no answer keeps the rows in the run
+        return False
+    return any(node.op_type == "Cast" for node in optimized.graph.node)
 
 
 def chunk_sizes(count: int, sub_batch: int) -> list[int]:
@@ -82,6 +112,13 @@ class OrtCpuRunner(Runner):
         if "CPUExecutionProvider" not in ort.get_available_providers():
             return Availability.no("this onnxruntime has no CPUExecutionProvider")
         return Availability.yes()
+
+    def left_out_by_default(self) -> str | None:
+        if self.precision != "fp16" or not fp16_runs_as_fp32():
+            return None
+        return ("not in a run that names no precision: ONNX Runtime's CPU provider has no FP16 convolution on this "
+                "CPU and runs the FP16 graph in FP32 between casts it inserts, so the row would time FP32 and "
+                "conversions (the graph is still proven at export); --precision fp16 runs it")
 
     def prepare(self, ctx: PrepareContext) -> None:
         import onnxruntime as ort

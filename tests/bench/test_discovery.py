@@ -92,3 +92,37 @@ def test_backend_and_precision_parsing():
         parse_backends("ort-cpu:fast")
     with pytest.raises(GnetError, match="unknown precision 'int4'"):
         parse_precisions("bf16,int4")
+
+
+@pytest.mark.parametrize("casts", [True, False])
+def test_fp16_onnx_rows_leave_a_default_run_only_where_onnx_runtime_casts_them_to_fp32(monkeypatch, casts):
+    """The capability is faked both ways, so the verdict is the same on every CPU."""
+    from gnet.bench.runners import left_out_by_default
+    from gnet.bench.runners import ort_cpu
+
+    monkeypatch.setattr(ort_cpu, "fp16_runs_as_fp32", lambda: casts)
+    ready, _ = discover(parse_backends("ort-cpu,torch-cpu:eager"), parse_precisions(None))
+    kept, left = left_out_by_default(ready)
+    left_rows = {(u.backend, u.variant, u.precision) for u in left}
+    assert left_rows == ({("ort-cpu", v, "fp16") for v in ("default", "tuned")} if casts else set())
+    assert len(kept) + len(left) == len(ready) and all(r.precision != "fp16" for r in kept) == casts
+    assert all("FP32" in u.reason and "--precision fp16" in u.reason for u in left)
+
+
+def test_the_fp16_probe_asks_onnx_runtime_and_a_failing_probe_keeps_the_rows(monkeypatch):
+    import onnxruntime as ort
+
+    from gnet.bench.runners import ort_cpu
+
+    ort_cpu.fp16_runs_as_fp32.cache_clear()
+    assert isinstance(ort_cpu.fp16_runs_as_fp32(), bool)
+    ort_cpu.fp16_runs_as_fp32.cache_clear()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no session")
+
+    monkeypatch.setattr(ort, "InferenceSession", broken)
+    try:
+        assert ort_cpu.fp16_runs_as_fp32() is False
+    finally:
+        ort_cpu.fp16_runs_as_fp32.cache_clear()

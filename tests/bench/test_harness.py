@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gnet.bench.results import validate
+from gnet.bench.runners.base import Runner
 from gnet.bench.runners.ort_options import UNTUNED
 from tests.helpers.bench import TINY
 
@@ -82,3 +83,44 @@ def test_tiled_timing_batches_are_real_images(doc: dict):
     photos = load_packaged_photos(64).take(3)
     batch = photos.tile(8)
     assert batch.shape == (8, 3, 64, 64) and np.array_equal(batch[3], photos.data[0])
+
+
+class _LogitsRunner(Runner):
+    """A runner in the caller's process that answers the reference's logits, off by ``error`` for every image."""
+
+    backend = "torch-cpu"
+
+    def __init__(self, reference: np.ndarray, error: float) -> None:
+        super().__init__("eager", "fp32")
+        self.reference, self.error = reference, error
+
+    def prepare(self, ctx) -> None:
+        pass
+
+    def run(self, images: np.ndarray) -> np.ndarray:
+        rows = images[:, 0, 0, 0].astype(int)  # each image carries its own index
+        return self.reference[rows % len(self.reference)] + self.error
+
+
+def _measure(error: float) -> dict:
+    from types import SimpleNamespace
+
+    from gnet.bench.config import BenchConfig
+    from gnet.bench.harness import measure_runner
+    from gnet.bench.progress import Silent
+    from gnet.checks.images import ImageSet
+
+    data = np.arange(5, dtype=np.float32)[:, None, None, None] * np.ones((1, 3, 2, 2), np.float32)
+    images = ImageSet(data, [str(i) for i in range(5)], "test")
+    reference = np.random.default_rng(0).standard_normal((5, 10)).astype(np.float32)
+    ctx = SimpleNamespace(loaded=SimpleNamespace(trained=True))
+    rows = measure_runner(_LogitsRunner(reference, error), ctx, images, reference,
+                          BenchConfig(batches=[2], timing=TINY), Silent())
+    assert len(rows) == 1 and rows[0].parity_s is not None
+    return rows[0].parity
+
+
+def test_a_parity_pass_timed_as_the_first_iterations_passes_right_logits_and_fails_wrong_ones():
+    assert _measure(0.0).passed
+    failed = _measure(0.5)  # every logit off by 0.5: far outside FP32's tolerance
+    assert not failed.passed and failed.violations

@@ -117,3 +117,52 @@ def test_round_robin_interleaves_every_runner_equally():
     out = round_robin(runners, np.zeros((1, 3, 8, 8), np.float32), TimingConfig(0.0, 0.0, 4))
     assert all(len(v) >= 4 and len(v) % (BLOCK - 1) == 0 for v in out)
     assert all(r.calls == runners[0].calls for r in runners)  # every configuration ran as often
+
+
+class EchoRunner(CountingRunner):
+    """Answers each image's first pixel as its logits, so a test can tell which batch produced which rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fed: list[float] = []
+
+    def run(self, images: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        self.fed.append(float(images[0, 0, 0, 0]))
+        return np.repeat(images[:, 0, 0, :1], 10, axis=1)
+
+
+def _batches(count: int, batch: int) -> list[np.ndarray]:
+    return [np.full((batch, 3, 4, 4), float(i + 1), np.float32) for i in range(count)]
+
+
+def test_parity_batches_are_the_first_iterations_and_all_of_them_run():
+    from gnet.bench.timing import time_with_parity
+
+    runner = EchoRunner()
+    timed = np.full((2, 3, 4, 4), -1.0, np.float32)
+    # Neither the duration nor the count asks for more than one iteration: the five parity batches still all run.
+    timing, logits, parity_s = time_with_parity(runner, _batches(5, 2), timed, TimingConfig(0.0, 0.0, 1))
+    assert runner.fed == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert timing.warmup_iterations == 1 and len(timing.latencies_ms) == 4
+    assert logits.shape == (10, 10) and list(logits[::2, 0]) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert parity_s >= 0
+
+
+def test_the_loop_goes_on_with_the_timed_images_after_the_parity_batches():
+    from gnet.bench.timing import time_with_parity
+
+    runner = EchoRunner()
+    timing, logits, _ = time_with_parity(runner, _batches(2, 2), np.full((2, 3, 4, 4), -1.0, np.float32),
+                                         TimingConfig(0.0, 0.0, 6))
+    assert runner.fed == [1.0, 2.0] + [-1.0] * 5  # 1 warm-up + 6 timed, the first timed one a parity batch
+    assert len(timing.latencies_ms) == 6 and logits.shape == (4, 10)
+
+
+def test_a_runner_timed_elsewhere_runs_its_parity_pass_apart():
+    from gnet.bench.timing import leads_with_parity, time_with_parity
+
+    staged = StagedRunner()
+    assert leads_with_parity(CountingRunner()) and not leads_with_parity(staged)
+    with pytest.raises(GnetError, match="cannot time its parity pass"):
+        time_with_parity(staged, _batches(1, 1), np.zeros((1, 3, 4, 4), np.float32), TimingConfig())
