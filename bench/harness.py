@@ -17,7 +17,7 @@ from gnet.bench import environment
 from gnet.bench.config import BenchConfig
 from gnet.bench.engine_builds import engine_builds, wanted
 from gnet.bench.progress import Progress, Silent
-from gnet.bench.results import END_TO_END, ON_DEVICE, Row, Unavailable, document
+from gnet.bench.results import BASELINE_TORCH, END_TO_END, ON_DEVICE, Row, Unavailable, document
 from gnet.bench.runners import (PrepareContext, Runner, discover, left_out_by_default, opted_out, parse_backends,
                                 parse_precisions)
 from gnet.bench.runners.base import padded
@@ -136,14 +136,18 @@ def _row_leading_with_parity(runner: Runner, ctx: PrepareContext, images: ImageS
                              config: BenchConfig, progress: Progress, started: float | None) -> list[Row]:
     """One row whose parity batches are its first timed iterations (:func:`gnet.bench.timing.time_with_parity`)."""
     progress.row(f"{runner.name} {runner.precision} batch {batch}: parity on {len(images)} images, then timing")
-    data = padded(images.data, batch)
-    batches = [data[start:start + batch] for start in range(0, len(data), batch)]
-    timing, logits, parity_s = time_with_parity(runner, batches, images.tile(batch), config.timing, progress.tick)
+    timing, logits, parity_s = time_with_parity(runner, _parity_batches(images, batch), images.tile(batch),
+                                                config.timing, progress.tick)
     parity = judge_parity(runner, images, reference, logits[:len(images)], trained=ctx.loaded.trained)
     row = _row(runner, batch, END_TO_END, timing, parity)
     row.parity_s, row.finished_s = parity_s, _since(started)
     progress.row_done()
     return [row]
+
+
+def _parity_batches(images: ImageSet, batch: int) -> list[np.ndarray]:
+    data = padded(images.data, batch)
+    return [data[start:start + batch] for start in range(0, len(data), batch)]
 
 
 def _rows_after_parity(runner: Runner, ctx: PrepareContext, images: ImageSet, reference: np.ndarray, batch: int,
@@ -181,16 +185,68 @@ def _measure_all(runners: list[Runner], ctx: PrepareContext, images: ImageSet, r
         try:
             rows.extend(measure_runner(runner, ctx, images, reference, config, progress, started))
         except Exception as exc:  # noqa: BLE001 - recorded with its reason, shown in every report
-            stage = "artifact" if isinstance(exc, ArtifactError) else "run"
-            unavailable.append(Unavailable(runner.backend, runner.variant, runner.precision, _reason(exc), stage))
-            progress.message(f"{runner.name} {runner.precision} failed: {_reason(exc)}", style="red")
+            _failed(runner, exc, unavailable, progress)
     return rows
+
+
+def _failed(runner: Runner, exc: BaseException, unavailable: list[Unavailable], progress: Progress) -> None:
+    stage = "artifact" if isinstance(exc, ArtifactError) else "run"
+    unavailable.append(Unavailable(runner.backend, runner.variant, runner.precision, _reason(exc), stage))
+    progress.message(f"{runner.name} {runner.precision} failed: {_reason(exc)}", style="red")
+
+
+def _no_artifact(kind: str) -> Path:
+    raise ArtifactError(f"the {kind} artifact was asked for before the reference existed")
+
+
+def _reference(runners: list[Runner], ctx: PrepareContext, images: ImageSet, config: BenchConfig, progress: Progress,
+               unavailable: list[Unavailable], started: float) -> tuple[list[Row], np.ndarray, list[Runner]]:
+    """PyTorch FP32's logits of the parity images, which every row is judged against, the rows that made them, and
+    the runners left to measure: when the run starts with ``torch-cpu:eager`` FP32, its first row's parity batches
+    (timed as its first iterations) are the reference, so the run does not compute it twice; otherwise, or if that
+    row fails (it is then listed with why), the model computes it on its own."""
+    from gnet.export.weights import torch_logits
+
+    if not runners or (runners[0].backend, runners[0].variant, runners[0].precision) != BASELINE_TORCH:
+        return [], torch_logits(ctx.loaded.model, images.data), runners
+    try:
+        rows, reference = measure_reference(runners[0], ctx, images, config, progress, started)
+    except Exception as exc:  # noqa: BLE001 - recorded with its reason, as every failed row is
+        _failed(runners[0], exc, unavailable, progress)
+        rows, reference = [], torch_logits(ctx.loaded.model, images.data)
+    return rows, reference, runners[1:]
+
+
+def measure_reference(runner: Runner, ctx: PrepareContext, images: ImageSet, config: BenchConfig, progress: Progress,
+                      started: float | None = None) -> tuple[list[Row], np.ndarray]:
+    """``runner`` (PyTorch eager FP32) at every batch size, its first batch size's parity logits being the run's
+    reference: that row's parity is marked as the reference, not as a pass, and the later batch sizes are judged
+    against it as any row is. The runner is always closed."""
+    first, *others = config.batches
+    try:
+        runner.prepare(ctx)
+        progress.row(f"{runner.name} {runner.precision} batch {first}: the reference on {len(images)} images, then timing")
+        runner.prepare_batch(first)
+        timing, logits, parity_s = time_with_parity(runner, _parity_batches(images, first), images.tile(first),
+                                                    config.timing, progress.tick)
+        reference = logits[:len(images)]
+        parity = judge_parity(runner, images, reference, reference, trained=ctx.loaded.trained)
+        parity.is_reference = True
+        row = _row(runner, first, END_TO_END, timing, parity)
+        row.parity_s, row.finished_s = parity_s, _since(started)
+        progress.row_done()
+        rows = [row]
+        for batch in others:
+            runner.prepare_batch(batch)
+            rows += _row_leading_with_parity(runner, ctx, images, reference, batch, config, progress, started)
+    finally:
+        runner.close()
+    return rows, reference
 
 
 def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and return the results document (see ``results.schema.json``)."""
     from gnet.checks.images import parity_images
-    from gnet.export.weights import torch_logits
     from gnet.export.weights_choice import choose_weights
 
     started = time.perf_counter()
@@ -210,18 +266,18 @@ def run_benchmark(config: BenchConfig, progress: Progress | None = None, argv: l
     loaded = chosen.loaded
     progress.message(f"weights: {loaded.weights} — {chosen.reason}; image size {config.size}")
     images = parity_images(loaded, config.images, config.size, config.parity_limit)
-    reference = torch_logits(loaded.model, images.data)
     progress.message(f"parity images: {len(images)} from {images.source}"
                      + (" (with labels)" if images.labels is not None else ""))
-
-    reference_s = time.perf_counter() - started
     env = environment.collect(argv)  # before the runs: the load average then shows what else is running
+    ctx = PrepareContext(loaded=loaded, image_size=config.size, threads=config.threads, artifact=_no_artifact,
+                         batches=list(config.batches))
+    rows, reference, runners = _reference(runners, ctx, images, config, progress, unavailable, started)
+    reference_s = time.perf_counter() - started
     same_images = config.images is None and config.parity_limit is None  # the very images an export proves on
     store = ArtifactStore(loaded, Path(config.artifacts), config.size, progress,
                           images if same_images else None, reference if same_images else None)
-    ctx = PrepareContext(loaded=loaded, image_size=config.size, threads=config.threads, artifact=store,
-                         batches=list(config.batches))
-    rows = _measure_all(runners, ctx, images, reference, config, progress, unavailable, started)
+    ctx.artifact = store
+    rows += _measure_all(runners, ctx, images, reference, config, progress, unavailable, started)
     builds_start = time.perf_counter()
     builds = engine_builds(precisions, store, list(config.batches), progress.message) if wanted(backends) else None
     timeline = {"reference_s": reference_s, "first_row_s": min((r.finished_s for r in rows if r.finished_s), default=None),

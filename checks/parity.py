@@ -25,6 +25,8 @@ class ParityCheck:
     tolerance: Tolerance
     violations: list[str] = field(default_factory=list)
     batch: int | None = None
+    is_reference: bool = False
+    """These logits are the reference itself (the bench's PyTorch eager FP32 row): agreement by construction."""
 
     @property
     def passed(self) -> bool:
@@ -32,7 +34,7 @@ class ParityCheck:
 
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "tolerance": self.tolerance.precision, "violations": list(self.violations),
-                **self.metrics.to_dict()}
+                **self.metrics.to_dict(), **({"is_reference": True} if self.is_reference else {})}
 
 
 @dataclass

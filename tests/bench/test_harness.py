@@ -124,3 +124,64 @@ def test_a_parity_pass_timed_as_the_first_iterations_passes_right_logits_and_fai
     assert _measure(0.0).passed
     failed = _measure(0.5)  # every logit off by 0.5: far outside FP32's tolerance
     assert not failed.passed and failed.violations
+
+
+def test_the_eager_row_at_the_first_batch_size_is_the_reference_and_later_ones_are_judged(doc: dict):
+    eager = {r["batch"]: r for r in doc["rows"] if (r["backend"], r["variant"]) == ("torch-cpu", "eager")}
+    assert eager[1]["parity"].get("is_reference") is True  # batch 1 comes first: its logits are the reference
+    assert "is_reference" not in eager[2]["parity"] and eager[2]["parity"]["passed"]
+    assert not [r for r in doc["rows"] if r is not eager[1] and r["parity"].get("is_reference")]
+
+
+class _DriftingRunner(_LogitsRunner):
+    """Right at the first batch size, off by 0.5 at any other (what a batch-dependent kernel bug looks like)."""
+
+    def run(self, images: np.ndarray) -> np.ndarray:
+        self.error = 0.0 if len(images) == 2 else 0.5
+        return super().run(images)
+
+
+def test_a_later_batch_size_of_the_reference_runner_can_fail():
+    from types import SimpleNamespace
+
+    from gnet.bench.config import BenchConfig
+    from gnet.bench.harness import measure_reference
+    from gnet.bench.progress import Silent
+    from gnet.checks.images import ImageSet
+
+    data = np.arange(5, dtype=np.float32)[:, None, None, None] * np.ones((1, 3, 2, 2), np.float32)
+    images = ImageSet(data, [str(i) for i in range(5)], "test")
+    truth = np.random.default_rng(0).standard_normal((5, 10)).astype(np.float32)
+    rows, reference = measure_reference(_DriftingRunner(truth, 0.0), SimpleNamespace(loaded=SimpleNamespace(trained=True)),
+                                        images, BenchConfig(batches=[2, 3], timing=TINY), Silent())
+    np.testing.assert_array_equal(reference, truth)  # the first batch size's parity logits, padding cut
+    assert [r.batch for r in rows] == [2, 3]
+    assert rows[0].parity.is_reference and rows[0].parity.passed
+    assert not rows[1].parity.is_reference and not rows[1].parity.passed
+
+
+def test_a_reference_row_that_fails_is_listed_and_the_model_computes_the_reference():
+    from types import SimpleNamespace
+
+    import torch
+
+    from gnet.bench.config import BenchConfig
+    from gnet.bench.harness import _reference
+    from gnet.bench.progress import Silent
+    from gnet.checks.images import ImageSet
+
+    class Broken(_LogitsRunner):
+        def prepare(self, ctx) -> None:
+            raise RuntimeError("out of memory")
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 10))
+    images = ImageSet(np.ones((3, 3, 2, 2), np.float32), ["a", "b", "c"], "test")
+    other = _LogitsRunner(np.zeros((3, 10), np.float32), 0.0)
+    other.backend = "ort-cpu"
+    unavailable: list = []
+    rows, reference, left = _reference([Broken(np.zeros((3, 10), np.float32), 0.0), other],
+                                       SimpleNamespace(loaded=SimpleNamespace(model=model, trained=True)), images,
+                                       BenchConfig(batches=[2], timing=TINY), Silent(), unavailable, 0.0)
+    assert rows == [] and left == [other] and reference.shape == (3, 10)
+    assert [(u.backend, u.variant, u.stage) for u in unavailable] == [("torch-cpu", "eager", "run")]
+    assert "out of memory" in unavailable[0].reason
