@@ -18,9 +18,12 @@ trains and calibrates; the held-out ``digits:eval`` split (540 digits) measures 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +33,7 @@ import torch.nn.functional as F
 from gnet.atomic import atomic_output
 from gnet.checks.images import load_digits_set
 from gnet.defaults import FIXTURE_CHECKPOINT, FIXTURE_FULL_SIZE, FIXTURE_IMAGE_SIZE, fixture_path
-from gnet.errors import GnetError
+from gnet.errors import GnetError, first_line
 from gnet.export.weights import build_googlenet, load_weights
 
 FIXTURE_SEED = 0
@@ -72,6 +75,70 @@ class FineTuneConfig:
 def fixture_available(path: str | Path = FIXTURE_CHECKPOINT) -> bool:
     """True when the trained fixture checkpoint exists."""
     return Path(path).is_file()
+
+
+CACHE_ENV = "GNET_CACHE_DIR"
+"""Overrides where trained checkpoints are kept for every clone on this machine (default ``$XDG_CACHE_HOME/gnet``,
+else ``~/.cache/gnet``), as torchvision keeps downloaded weights under ``~/.cache/torch``."""
+
+
+def cached_checkpoint(name: str) -> Path:
+    """Where the checkpoint ``name`` trained by this recipe on this kind of machine is kept (:func:`recipe_key`)."""
+    root = os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gnet"
+    return Path(root) / "fixture" / recipe_key() / name
+
+
+@lru_cache(maxsize=1)
+def recipe_key() -> str:
+    """What decides a trained checkpoint's every bit: the code that builds, feeds and trains the network, the
+    torch and scikit-learn releases, the thread count and the CPU with its vector extensions. Training is
+    deterministic under these (two trainings on one machine give identical weights: ``docs/fixture.md``), so a
+    checkpoint cached under this key is the one a new training would write here."""
+    import sklearn
+
+    from gnet.checks import images
+    from gnet.export import weights
+    from gnet.system import cpu_flags, cpu_model
+
+    digest = hashlib.sha256()
+    for module in (images, weights):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    for fact in (torch.__version__, sklearn.__version__, torch.get_num_threads(), cpu_model(), cpu_flags()):
+        digest.update(repr(fact).encode())
+    return digest.hexdigest()[:16]
+
+
+def restore_cached(path: str | Path) -> bool:
+    """Put the cached checkpoint for ``path``'s name at ``path`` (atomically) if one is kept and its bytes match
+    the digest stored beside it; False when there is none or it does not match (then the caller trains)."""
+    cached = cached_checkpoint(Path(path).name)
+    try:
+        data = cached.read_bytes()
+        expected = cached.with_name(cached.name + ".sha256").read_text().strip()
+    except OSError:
+        return False
+    if hashlib.sha256(data).hexdigest() != expected:
+        return False
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
+    return True
+
+
+def keep_cached(path: str | Path) -> str | None:
+    """Keep a copy of the checkpoint just trained at ``path`` for later clones; best effort: why it could not be
+    kept (a read-only home, a full disk), or None."""
+    cached = cached_checkpoint(Path(path).name)
+    try:
+        data = Path(path).read_bytes()
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(cached) as tmp:
+            tmp.write_bytes(data)
+        with atomic_output(cached.with_name(cached.name + ".sha256")) as tmp:
+            tmp.write_text(hashlib.sha256(data).hexdigest() + "\n")
+    except (OSError, GnetError) as exc:
+        return f"the checkpoint was not cached in {cached.parent} ({first_line(exc, 160)})"
+    return None
 
 
 def _batches(count: int, batch: int, steps: int, generator: torch.Generator):

@@ -28,6 +28,17 @@ def pytest_configure(config: pytest.Config) -> None:
     cpu.kind_from_environment()  # an unknown GNET_TEST_CPU stops the run here, in one line, before any test
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_checkpoint_cache(tmp_path_factory: pytest.TempPathFactory):
+    """No test reads or writes the user's cache of trained checkpoints (~/.cache/gnet)."""
+    from gnet.export.fixture import CACHE_ENV
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("gnet-cache")))
+    yield
+    mp.undo()
+
+
 def pytest_report_header() -> str:
     kind = cpu.kind_from_environment()
     faked = f"; faked as {kind.name} by {cpu.ENV}" if kind else f" (set {cpu.ENV}=avx2|avx512-vnni-bf16 to fake one)"

@@ -196,7 +196,9 @@ def openvino_cmd(model: str, output: str | None, weights: str | None, seed: int,
 @handle_errors
 def fixture_cmd(output: str | None, force: bool, tests_only: bool) -> None:
     """Train the test fixture: GoogLeNet on scikit-learn's digits, right at 64 px (what the tests measure) and,
-    fine-tuned, at 224 px (what the offline benchmark measures); seeded, about four minutes on two CPU cores.
+    fine-tuned, at 224 px (what the offline benchmark measures); seeded, two to five minutes on two CPU cores.
+    Each checkpoint trained is also kept under ~/.cache/gnet (or $GNET_CACHE_DIR), keyed by the recipe, the
+    releases and the CPU, so another clone on this machine copies it instead of training again.
 
     \b
     Example:
@@ -204,7 +206,8 @@ def fixture_cmd(output: str | None, force: bool, tests_only: bool) -> None:
       gnet fixture --tests-only   # what `make test` runs
     """
 
-    from gnet.export.fixture import fine_tune_fixture, fixture_available, train_fixture
+    from gnet.export.fixture import (cached_checkpoint, fine_tune_fixture, fixture_available, keep_cached,
+                                     restore_cached, train_fixture)
 
     base = Path(output or defaults.FIXTURE_CHECKPOINT)
     full = defaults.fixture_path(defaults.FIXTURE_FULL_SIZE, base)
@@ -214,6 +217,12 @@ def fixture_cmd(output: str | None, force: bool, tests_only: bool) -> None:
         if fixture_available(path) and not force:
             console.print(f"{escape(str(path))} exists; pass --force to retrain")
             continue
+        if not force and restore_cached(path):
+            console.print(f"wrote [bold]{escape(str(path))}[/] from the checkpoint this recipe trained on this "
+                          f"machine before ({escape(str(cached_checkpoint(path.name)))}; --force retrains)")
+            continue
         record = train()
         console.print(f"wrote [bold]{escape(str(path))}[/] (held-out accuracy at {record['image_size']} px "
                       f"{record['held_out_accuracy']:.2%})")
+        if (trouble := keep_cached(path)) is not None:
+            console.print(f"note: {escape(trouble)}", style="yellow")
