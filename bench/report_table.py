@@ -87,7 +87,7 @@ def results_table(doc: dict[str, Any]) -> Table:
             cells.append("/".join(f"{st[s]['median_ms']:.2f}" if s in st else "—" for s in ("h2d", "compute", "d2h"))
                          if st else "—")
         passed = row_passed(r)
-        verdict = "[dim]ref[/]" if parity.get("is_reference") else "[green]pass[/]" if passed else "[bold]FAIL[/]"
+        verdict = "[bold]FAIL[/]" if not passed else "[dim]ref[/]" if parity.get("is_reference") else "[green]pass[/]"
         cells += [_num(parity["cosine_min"], ".5f"), _num(parity["max_abs"], ".1e"), f"{parity['top1_agreement']:.1%}"
                   + ("" if parity.get("top1_informative", True) else " n/i"), _accuracy(parity, caveat), verdict]
         table.add_row(*cells, style=None if passed else "red")

@@ -20,7 +20,8 @@ def test_every_combination_is_accounted_for():
     names = {(r.backend, r.variant, r.precision) for r in ready}
     # onnxruntime and PyTorch are dependencies: these always run on a CPU
     assert ("torch-cpu", "eager", "fp32") in names
-    assert {("ort-cpu", v, p) for v in ("default", "tuned") for p in ("fp32", "fp16", "int8")} <= names
+    assert {("ort-cpu", "default", p) for p in ("fp32", "fp16", "int8")} <= names
+    assert not {(b, v) for b, v, _ in names} & set(OPT_IN_VARIANTS)  # the opt-in variants wait to be named
     reasons = {(m.backend, m.variant, m.precision): m.reason for m in missing}
     assert "FP16" in reasons[("torch-cpu", "eager", "fp16")]
     assert "INT8" in reasons[("torch-cpu", "eager", "int8")]
@@ -31,8 +32,11 @@ def test_an_opt_in_variant_runs_only_when_named_and_a_default_run_says_so():
     assert ("torch-cpu", "compile") in OPT_IN_VARIANTS and ("torch-cpu", "eager") in default
     assert not [b for b in default if b[0] == "torch-cpu" and b[1] in (None, "compile")]
     left_out = opted_out(default, ["fp32", "int8"])  # int8 is no torch-cpu row that can run: not listed
-    assert [(u.backend, u.variant, u.precision) for u in left_out] == [("torch-cpu", "compile", "fp32")]
-    assert "torch-cpu:compile" in left_out[0].reason
+    assert [(u.backend, u.variant, u.precision) for u in left_out] == [
+        ("torch-cpu", "compile", "fp32"), ("ort-cpu", "tuned", "fp32"), ("ort-cpu", "tuned", "int8"),
+        ("openvino-cpu", "tuned", "fp32"), ("openvino-cpu", "tuned", "int8")]
+    assert "torch-cpu:compile" in left_out[0].reason and "--backend ort-cpu:tuned" in left_out[1].reason
+    assert "--backend openvino-cpu:tuned (or openvino-cpu)" in left_out[3].reason
     assert opted_out(parse_backends("torch-cpu"), ["fp32"]) == []  # named whole: its compile row runs
     assert opted_out(parse_backends("torch-cpu:compile"), ["fp32"]) == []
     assert ("torch-cpu", None) in parse_backends("torch-cpu")

@@ -44,3 +44,16 @@ def test_accuracy_of_weights_trained_at_another_size_says_so(doc: dict):
 def accuracy_cells(doc: dict) -> list[str]:
     """The accuracy column's cells (its text could appear elsewhere by chance, e.g. as a CV)."""
     return [str(cell) for cell in next(c for c in results_table(doc).columns if c.header == "acc").cells]
+
+
+def test_the_reference_row_says_ref_unless_its_own_logits_fail(doc: dict):
+    def verdicts(shown: dict) -> list[str]:
+        return [str(cell) for cell in results_table(shown).columns[-1].cells]
+
+    shown = copy.deepcopy(doc)
+    marked = [i for i, r in enumerate(shown["rows"]) if r["parity"].get("is_reference")]
+    assert len(marked) == 1
+    assert "ref" in verdicts(shown)[marked[0]] and all("ref" not in v for i, v in enumerate(verdicts(shown))
+                                                         if i != marked[0])
+    shown["rows"][marked[0]]["parity"].update(passed=False, violations=["2 logits are NaN or infinite"])
+    assert "FAIL" in verdicts(shown)[marked[0]]  # non-finite reference logits fail, never "ref"
