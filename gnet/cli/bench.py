@@ -17,8 +17,9 @@ from gnet.errors import UsageError
 BACKEND_HELP = ("Comma-separated backends, each optionally with :variant: torch-cpu, torch-cuda, ort-cpu, openvino-cpu "
                 "(or openvino), cpp-openvino (the C++ gnet-infer, after make cpp), ort-cuda, ort-trt, trt, trt-rtx, "
                 "triton (e.g. ort-cpu:tuned,openvino:trt-qdq) [default: all but triton, a served model that runs only "
-                "when named; unavailable ones are listed with why; with trt-rtx the TensorRT-RTX build time per "
-                "precision is reported even where its plans cannot run].")
+                "when named, and the opt-in variants torch-cpu:compile, ort-cpu:tuned and openvino-cpu:tuned, which "
+                "run when they or their backend are named; unavailable ones are listed with why; with trt-rtx the "
+                "TensorRT-RTX build time per precision is reported even where its plans cannot run].")
 
 
 def _check_outputs(*paths: str | None) -> None:
