@@ -91,20 +91,20 @@ def cached_checkpoint(name: str) -> Path:
 @lru_cache(maxsize=1)
 def recipe_key() -> str:
     """What decides a trained checkpoint's every bit: the code that builds, feeds and trains the network, the
-    torch and scikit-learn releases, the thread count and the CPU with its vector extensions. Training is
+    torch and scikit-learn releases, the thread count and the CPU (model, stepping and every flag). Training is
     deterministic under these (two trainings on one machine give identical weights: ``docs/fixture.md``), so a
     checkpoint cached under this key is the one a new training would write here."""
     import sklearn
 
     from gnet.checks import images
     from gnet.export import weights
-    from gnet.system import cpu_flags, cpu_model
+    from gnet.system import cpu_identity
 
     digest = hashlib.sha256()
     for module in (images, weights):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
-    for fact in (torch.__version__, sklearn.__version__, torch.get_num_threads(), cpu_model(), cpu_flags()):
+    for fact in (torch.__version__, sklearn.__version__, torch.get_num_threads(), cpu_identity()):
         digest.update(repr(fact).encode())
     return digest.hexdigest()[:16]
 

@@ -37,6 +37,18 @@ def cpu_flags() -> list[str]:
     return []
 
 
+def cpu_identity() -> str:
+    """The first processor's model name, family, model, stepping and every flag from /proc/cpuinfo: what tells two
+    CPUs apart whose kernels may round differently (two models can share a name and :data:`CPU_FLAGS`)."""
+    keys = ("model name", "cpu family", "model", "stepping", "flags", "features")
+    lines = []
+    for line in _cpuinfo().split("\n\n", 1)[0].splitlines():
+        key = line.split(":", 1)[0].strip().lower()
+        if key in keys:
+            lines.append(line.strip())
+    return "\n".join(lines) or cpu_model()
+
+
 def vector_extensions() -> str:
     """A short human label of the extensions that matter for the figures, e.g. ``AVX2`` or ``AVX-512 VNNI BF16``."""
     flags = set(cpu_flags())

@@ -57,3 +57,16 @@ def test_the_environment_variable_names_a_known_kind_or_stops_the_run(monkeypatc
     monkeypatch.setenv(cpu.ENV, "zen5")
     with pytest.raises(pytest.UsageError, match="'zen5' is not a CPU kind the tests know; use one of avx2, "):
         cpu.kind_from_environment()
+
+
+def test_cpu_identity_tells_apart_two_cpus_that_share_a_name_and_gnets_flags(monkeypatch):
+    zen4 = "processor : 0\ncpu family : 25\nmodel : 17\nmodel name : AMD EPYC\nstepping : 1\nflags : avx2 avx512f\n"
+    zen5 = zen4.replace("cpu family : 25", "cpu family : 26").replace("avx512f", "avx512f avx512_vp2intersect")
+    seen = []
+    for text in (zen4, zen5, zen4 + "\nprocessor : 1\ncpu family : 99\n"):
+        monkeypatch.setattr(system, "_cpuinfo", lambda t=text: t)
+        seen.append(system.cpu_identity())
+    assert seen[0] != seen[1] and seen[0] == seen[2]  # only the first processor counts
+    assert "cpu family : 25" in seen[0] and "flags : avx2 avx512f" in seen[0]
+    monkeypatch.setattr(system, "_cpuinfo", lambda: zen5)
+    assert system.cpu_flags() == ["avx2", "avx512f"]  # what gnet's labels read: the same for both

@@ -36,8 +36,8 @@ OPT_IN = ("triton",)
 precision and measures serving (the network hop included), not a way to run the model in the caller's process."""
 
 _TUNED = ("not in the default run: before its row it times each configuration it chooses from (5 or 6, at least "
-          "9 batches each), about 100 s for the tuned rows of a 224-px run on two cores, where they land within "
-          "noise of the defaults (docs/bench.md); --backend {0}:tuned (or {0}) runs it")
+          "9 batches each), minutes at 224 px on a small CPU, where they landed within noise of the defaults "
+          "(docs/bench.md); --backend {0}:tuned (or {0}) runs it")
 
 OPT_IN_VARIANTS = {
     ("torch-cpu", "compile"): "not in the default run: torch.compile generates and compiles C++ for minutes on a "

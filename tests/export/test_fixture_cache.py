@@ -48,7 +48,7 @@ def test_another_cpu_or_release_has_its_own_key(monkeypatch: pytest.MonkeyPatch)
 
     fixture.recipe_key.cache_clear()
     here = fixture.recipe_key()
-    monkeypatch.setattr(system, "cpu_flags", lambda: ["avx", "avx2"])  # the faked CPU differs from any real one
+    monkeypatch.setattr(system, "cpu_identity", lambda: "model name: a faked CPU\nflags: avx avx2")
     fixture.recipe_key.cache_clear()
     avx2 = fixture.recipe_key()
     monkeypatch.setattr(torch, "__version__", "0.0.0")
