@@ -144,6 +144,8 @@ class OrtCpuRunner(Runner):
             if self._autotune:
                 self.settings["session_options"] = {k: v for k, v in self.tuning.describe().items()
                                                     if k not in ("workers", "sub_batch")}
+        if self.precision == "fp16" and fp16_runs_as_fp32():
+            self.settings["executed_precision"] = "fp32 between the casts ONNX Runtime inserts"
         self.setup_s += time.perf_counter() - start
 
     def _session(self, path: str, options: Any) -> Any:

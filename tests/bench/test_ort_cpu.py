@@ -53,3 +53,23 @@ def test_the_optimized_copy_is_reused_only_while_both_files_are_what_was_recorde
     whole = cached.read_bytes()
     cached.write_bytes(whole[: len(whole) // 2])
     assert ensure_optimized(artifact).read_bytes() == whole  # rewritten, not reused
+
+
+@pytest.mark.parametrize("casts", [True, False])
+def test_an_fp16_row_says_what_onnx_runtime_really_ran(tmp_path_factory: pytest.TempPathFactory, monkeypatch, casts):
+    """The capability is faked both ways: where ONNX Runtime casts FP16 to FP32, the best-path sentence must not
+    say "runs fp16"."""
+    from gnet.bench.progress import Silent
+    from gnet.bench.runners import ort_cpu
+    from gnet.bench.runners.base import PrepareContext
+    from gnet.export.weights import load_random
+    from gnet.pipeline import ArtifactStore
+
+    monkeypatch.setattr(ort_cpu, "fp16_runs_as_fp32", lambda: casts)
+    loaded = load_random(1)
+    ctx = PrepareContext(loaded, 64, None, ArtifactStore(loaded, bench_artifacts(tmp_path_factory), 64, Silent()), [2])
+    runner = ort_cpu.OrtCpuRunner("default", "fp16")
+    runner.prepare(ctx)
+    runner.close()
+    said = runner.settings.get("executed_precision")
+    assert (said == "fp32 between the casts ONNX Runtime inserts") if casts else said is None
