@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -110,32 +111,29 @@ def recipe_key() -> str:
 
 
 def restore_cached(path: str | Path) -> bool:
-    """Put the cached checkpoint for ``path``'s name at ``path`` (atomically) if one is kept and its bytes match
-    the digest stored beside it; False when there is none or it does not match (then the caller trains)."""
+    """Put the cached checkpoint for ``path``'s name at ``path`` (atomically) if one is kept and is still the file
+    its digest record names (:func:`gnet.export.hashing.record_matches`); False otherwise (then the caller trains)."""
+    from gnet.export.hashing import record_matches
+
     cached = cached_checkpoint(Path(path).name)
-    try:
-        data = cached.read_bytes()
-        expected = cached.with_name(cached.name + ".sha256").read_text().strip()
-    except OSError:
-        return False
-    if hashlib.sha256(data).hexdigest() != expected:
+    if not (cached.is_file() and record_matches(cached)):
         return False
     with atomic_output(path) as tmp:
-        tmp.write_bytes(data)
+        shutil.copyfile(cached, tmp)
     return True
 
 
 def keep_cached(path: str | Path) -> str | None:
-    """Keep a copy of the checkpoint just trained at ``path`` for later clones; best effort: why it could not be
-    kept (a read-only home, a full disk), or None."""
+    """Keep a copy of the checkpoint just trained at ``path`` for later clones, with its digest record; best effort:
+    why it could not be kept (a read-only home, a full disk), or None."""
+    from gnet.export.hashing import write_record
+
     cached = cached_checkpoint(Path(path).name)
     try:
-        data = Path(path).read_bytes()
         cached.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(cached) as tmp:
-            tmp.write_bytes(data)
-        with atomic_output(cached.with_name(cached.name + ".sha256")) as tmp:
-            tmp.write_text(hashlib.sha256(data).hexdigest() + "\n")
+            shutil.copyfile(path, tmp)
+        write_record(cached)
     except (OSError, GnetError) as exc:
         return f"the checkpoint was not cached in {cached.parent} ({first_line(exc, 160)})"
     return None

@@ -43,20 +43,23 @@ def record_path(derived: Path) -> Path:
     return derived.with_name(derived.name + ".sha256.json")
 
 
-def write_record(derived: Path, source: Path) -> None:
-    """Record the SHA-256 of ``derived`` and of the ``source`` it was made from (atomically)."""
+def write_record(derived: Path, source: Path | None = None) -> None:
+    """Record the SHA-256 of ``derived`` and, when given, of the ``source`` it was made from (atomically)."""
     from gnet.atomic import write_text_atomic
 
-    record = {"sha256": sha256_file(derived), "source": source.name, "source_sha256": sha256_file(source)}
+    record = {"sha256": sha256_file(derived)}
+    if source is not None:
+        record.update(source=source.name, source_sha256=sha256_file(source))
     write_text_atomic(record_path(derived), json.dumps(record, indent=2) + "\n")
 
 
-def record_matches(derived: Path, source: Path) -> bool:
-    """True when ``derived`` and ``source`` are still the files :func:`write_record` recorded (an edited, truncated
-    or replaced file on either side is not reused)."""
+def record_matches(derived: Path, source: Path | None = None) -> bool:
+    """True when ``derived`` (and ``source``, when given) are still the files :func:`write_record` recorded (an
+    edited, truncated or replaced file on either side is not reused)."""
 
     try:
         record = json.loads(record_path(derived).read_text())
-        return record["sha256"] == sha256_file(derived) and record["source_sha256"] == sha256_file(source)
+        return record["sha256"] == sha256_file(derived) and (
+            source is None or record["source_sha256"] == sha256_file(source))
     except (OSError, ValueError, KeyError, TypeError):
         return False
