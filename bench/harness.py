@@ -135,14 +135,25 @@ def measure_runner(runner: Runner, ctx: PrepareContext, images: ImageSet, refere
 def _row_leading_with_parity(runner: Runner, ctx: PrepareContext, images: ImageSet, reference: np.ndarray, batch: int,
                              config: BenchConfig, progress: Progress, started: float | None) -> list[Row]:
     """One row whose parity batches are its first timed iterations (:func:`gnet.bench.timing.time_with_parity`)."""
-    progress.row(f"{runner.name} {runner.precision} batch {batch}: parity on {len(images)} images, then timing")
+    return [_lead_with_parity(runner, ctx, images, reference, batch, config, progress, started)[0]]
+
+
+def _lead_with_parity(runner: Runner, ctx: PrepareContext, images: ImageSet, reference: np.ndarray | None, batch: int,
+                      config: BenchConfig, progress: Progress, started: float | None) -> tuple[Row, np.ndarray]:
+    """The row and its logits of the parity images; with no ``reference`` yet, its own logits are the reference
+    (its parity is marked so: agreement by construction)."""
+    what = "parity" if reference is not None else "the reference"
+    progress.row(f"{runner.name} {runner.precision} batch {batch}: {what} on {len(images)} images, then timing")
     timing, logits, parity_s = time_with_parity(runner, _parity_batches(images, batch), images.tile(batch),
                                                 config.timing, progress.tick)
-    parity = judge_parity(runner, images, reference, logits[:len(images)], trained=ctx.loaded.trained)
+    logits = logits[:len(images)]
+    parity = judge_parity(runner, images, logits if reference is None else reference, logits,
+                          trained=ctx.loaded.trained)
+    parity.is_reference = reference is None
     row = _row(runner, batch, END_TO_END, timing, parity)
     row.parity_s, row.finished_s = parity_s, _since(started)
     progress.row_done()
-    return [row]
+    return row, logits
 
 
 def _parity_batches(images: ImageSet, batch: int) -> list[np.ndarray]:
@@ -225,16 +236,8 @@ def measure_reference(runner: Runner, ctx: PrepareContext, images: ImageSet, con
     first, *others = config.batches
     try:
         runner.prepare(ctx)
-        progress.row(f"{runner.name} {runner.precision} batch {first}: the reference on {len(images)} images, then timing")
         runner.prepare_batch(first)
-        timing, logits, parity_s = time_with_parity(runner, _parity_batches(images, first), images.tile(first),
-                                                    config.timing, progress.tick)
-        reference = logits[:len(images)]
-        parity = judge_parity(runner, images, reference, reference, trained=ctx.loaded.trained)
-        parity.is_reference = True
-        row = _row(runner, first, END_TO_END, timing, parity)
-        row.parity_s, row.finished_s = parity_s, _since(started)
-        progress.row_done()
+        row, reference = _lead_with_parity(runner, ctx, images, None, first, config, progress, started)
         rows = [row]
         for batch in others:
             runner.prepare_batch(batch)
