@@ -20,7 +20,7 @@ from gnet.bench.progress import Progress, Silent
 from gnet.bench.results import BASELINE_TORCH, END_TO_END, ON_DEVICE, Row, Unavailable, document
 from gnet.bench.runners import (PrepareContext, Runner, discover, left_out_by_default, opted_out, parse_backends,
                                 parse_precisions)
-from gnet.bench.runners.base import padded
+from gnet.bench.runners.base import padded_batches
 from gnet.bench.stats import summarize, throughput
 from gnet.bench.timing import Timing, leads_with_parity, time_end_to_end, time_on_device, time_with_parity
 from gnet.checks.images import ImageSet
@@ -144,7 +144,7 @@ def _lead_with_parity(runner: Runner, ctx: PrepareContext, images: ImageSet, ref
     (its parity is marked so: agreement by construction)."""
     what = "parity" if reference is not None else "the reference"
     progress.row(f"{runner.name} {runner.precision} batch {batch}: {what} on {len(images)} images, then timing")
-    timing, logits, parity_s = time_with_parity(runner, _parity_batches(images, batch), images.tile(batch),
+    timing, logits, parity_s = time_with_parity(runner, padded_batches(images.data, batch), images.tile(batch),
                                                 config.timing, progress.tick)
     logits = logits[:len(images)]
     parity = judge_parity(runner, images, logits if reference is None else reference, logits,
@@ -154,11 +154,6 @@ def _lead_with_parity(runner: Runner, ctx: PrepareContext, images: ImageSet, ref
     row.parity_s, row.finished_s = parity_s, _since(started)
     progress.row_done()
     return row, logits
-
-
-def _parity_batches(images: ImageSet, batch: int) -> list[np.ndarray]:
-    data = padded(images.data, batch)
-    return [data[start:start + batch] for start in range(0, len(data), batch)]
 
 
 def _rows_after_parity(runner: Runner, ctx: PrepareContext, images: ImageSet, reference: np.ndarray, batch: int,

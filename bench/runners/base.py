@@ -44,6 +44,12 @@ def padded(images: np.ndarray, batch: int) -> np.ndarray:
     return np.concatenate([images, filler])
 
 
+def padded_batches(images: np.ndarray, batch: int) -> list[np.ndarray]:
+    """:func:`padded` ``images`` cut into batches of exactly ``batch``, in order: what a parity pass runs."""
+    data = padded(images, batch)
+    return [data[start:start + batch] for start in range(0, len(data), batch)]
+
+
 class Runner(ABC):
     """One backend × variant × precision. Subclasses set ``backend`` and ``device``."""
 
@@ -105,9 +111,8 @@ class Runner(ABC):
         """Every image through ``run`` in batches of exactly ``batch`` (the last one padded, :func:`padded`, so
         static-shape runners see the shape they are timed at): the logits of ``images``, in order. The harness's
         parity pass."""
-        data = padded(images, batch)
-        outputs = [np.array(self.run(np.ascontiguousarray(data[start:start + batch])), dtype=np.float32)
-                   for start in range(0, len(data), batch)]
+        outputs = [np.array(self.run(np.ascontiguousarray(chunk)), dtype=np.float32)
+                   for chunk in padded_batches(images, batch)]
         return np.concatenate(outputs)[:len(images)]
 
     times_itself: ClassVar[bool] = False

@@ -27,6 +27,8 @@ def fp16_runs_as_fp32() -> bool:
     import onnxruntime as ort
     from onnx import TensorProto, helper, load, numpy_helper
 
+    from gnet.checks.ort import cpu_session
+
     shape = [1, 1, 4, 4]
     graph = helper.make_graph(
         [helper.make_node("Conv", ["x", "w"], ["y"])], "fp16_probe",
@@ -40,7 +42,7 @@ def fp16_runs_as_fp32() -> bool:
             options.log_severity_level = 3
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
             options.optimized_model_filepath = str(Path(tmp) / "probe.onnx")
-            ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+            cpu_session(model.SerializeToString(), options=options)
             optimized = load(options.optimized_model_filepath)
     except Exception:  # noqa: BLE001 - no answer keeps the rows in the run
         return False
